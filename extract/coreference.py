@@ -1,0 +1,70 @@
+"""In-document coreference: later surnames, and definite descriptions standing for a named actor.
+
+Adds to `doc.spans["entities"]` mentions whose `kb_id_` is their antecedent's:
+- a person's last name alone after the full name (بالي → مصطفى بالي);
+- a description such as التنظيم / الوزارة / المرصد (from descriptions.tsv) → the most recent
+  preceding entity of the description's type whose Arabic name contains the head word, else
+  the most recent entity of that type within `max_distance` tokens.
+Acronyms and short names (قسد) are gazetteer aliases and need no rule here.
+"""
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from .arabic import match_key
+from .lexicon import DATA_DIR, load_lexicons
+
+
+class Coreference:
+    """Pipe: resolves surnames and definite descriptions to earlier entities."""
+
+    def __init__(self, nlp: Language, name: str, data_dir: str, max_distance: int):
+        self.name = name
+        self.lexicons = load_lexicons(data_dir)
+        self.max_distance = max_distance
+
+    def _names(self, span: Span) -> set[str]:
+        entry = self.lexicons.gazetteer.get(span.kb_id_)
+        keys = {t.norm_ for t in span}
+        if entry:
+            for alias in entry.aliases:
+                keys.update(match_key(t) for t in alias.split())
+        return keys
+
+    def __call__(self, doc: Doc) -> Doc:
+        entities = list(doc.spans.get("entities", []))
+        taken = {i for s in entities for i in range(s.start, s.end)}
+        surnames: dict[str, Span] = {}
+        for span in entities:
+            if span.label_ == "Person" and len(span) >= 2:
+                surnames[span[-1].norm_] = span
+        added: list[Span] = []
+        for i, token in enumerate(doc):
+            if i in taken:
+                continue
+            antecedent = surnames.get(token.norm_)
+            if antecedent is not None and antecedent.start < i and len(token.norm_) > 2:
+                added.append(Span(doc, i, i + 1, label="Person", kb_id=antecedent.kb_id_))
+        for desc in doc.spans.get("descriptions", []):
+            if any(k in taken for k in range(desc.start, desc.end)):
+                continue
+            row = self.lexicons.phrases["descriptions"][int(desc.kb_id_)]
+            head = match_key(row["head_word"]) if row["head_word"] else None
+            wanted = set(row["entity_type"].split("|"))
+            before = [s for s in entities if s.end <= desc.start and s.label_ in wanted]
+            chosen = None
+            if head:
+                chosen = next((s for s in reversed(before) if head in self._names(s)), None)
+            if chosen is None and before and desc.start - before[-1].end <= self.max_distance:
+                chosen = before[-1]
+            if chosen is not None:
+                added.append(Span(doc, desc.start, desc.end, label=chosen.label_, kb_id=chosen.kb_id_))
+        doc.spans["entities"] = sorted(filter_spans(entities + added), key=lambda s: s.start)
+        return doc
+
+
+@Language.factory("eventkg_coreference", default_config={"data_dir": str(DATA_DIR), "max_distance": 120})
+def make_coreference(nlp: Language, name: str, data_dir: str, max_distance: int) -> Coreference:
+    return Coreference(nlp, name, data_dir, max_distance)

@@ -1,0 +1,224 @@
+"""Event frames: triggers typed by the lexicon, refined by context, with roles and certainty.
+
+Reads the span groups written by the cue matcher, entity recognizer, timex, quantity and
+attribution components and writes `doc._.frames`: one dict per trigger with keys
+`trigger` (Span), `type`, `agents`, `targets`, `places` (lists of entity Spans), `date`
+(ISO str | None), `killed`, `injured`, `count`, `casualties` (int | None), `certainty`
+("asserted" | "uncertain" | "negated") and `claim` (the attribution frame or None).
+
+Roles are found within the trigger's clause window — from the previous clause opener
+(أن/إن, a reporting verb, another trigger's agent) to the next trigger — covering VSO and
+SVO order, the idafa «مداهمات هيئة تحرير الشام», relative and passive frames «نفذها التحالف»,
+and prepositional targets and places (على، ضد، في، قرب، شرق، ريف).
+"""
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from . import extensions  # noqa: F401
+from .arabic import match_key
+from .attribution import source_for
+from .lexicon import DATA_DIR, load_lexicons
+
+ACTOR_TYPES = frozenset({"ArmedGroup", "StateForce", "Country", "GovernmentBody", "Person"})
+PLACE_TYPES = frozenset({"Place", "Country"})
+TARGETED = frozenset({"Attack", "Airstrike", "Shelling", "Raid", "Arrest", "Execution", "TerritorialGain",
+                      "Condemnation", "SuicideBombing", "ChemicalAttack", "Surrender"})
+COUNTED = frozenset({"Arrest", "Surrender", "Evacuation", "Execution", "HostageRelease"})
+CASUALTY_EVENTS = frozenset({"Killing", "Airstrike", "Shelling", "SuicideBombing", "Attack", "ChemicalAttack", "ArmedClash", "Execution"})
+CLAUSE_OPENERS = frozenset({"ان", "انه", "انها", "انهم", ":", "«", "“"})
+SKIP = frozenset({"«", "»", "“", "”", '"', "(", ")", "،", ","})
+
+
+class EventFrames:
+    """Pipe: triggers → typed event frames with roles, numbers, date, source and certainty."""
+
+    def __init__(self, nlp: Language, name: str, data_dir: str, window: int, hedge_window: int, negation_window: int):
+        self.name = name
+        self.lex = lex = load_lexicons(data_dir)
+        self.window = window
+        self.hedge_window = hedge_window
+        self.negation_window = negation_window
+        self.role_cues: dict[str, str] = {match_key(r["form"]): r["role"] for r in lex.role_cues}
+        self.type_cues: dict[str, list[tuple[str, str, int]]] = {}
+        for r in lex.type_cues:
+            self.type_cues.setdefault(r["event_type"], []).append((match_key(r["cue"]), r["new_type"], int(r["window"])))
+
+    # -- typing --------------------------------------------------------------
+    def _refine(self, doc: Doc, trigger: Span, etype: str) -> str:
+        sent = trigger.sent
+        for cue, new_type, window in self.type_cues.get(etype, []):
+            lo, hi = max(sent.start, trigger.start - window), min(sent.end, trigger.end + window)
+            if any(doc[i].norm_ == cue for i in range(lo, hi)) or any(t.norm_ == cue for t in trigger):
+                return new_type
+        return etype
+
+    # -- windows -------------------------------------------------------------
+    def _left_bound(self, doc: Doc, trigger: Span, barriers: list[int]) -> int:
+        sent_start = trigger.sent.start
+        lo = max(sent_start, trigger.start - self.window)
+        for i in range(trigger.start - 1, lo - 1, -1):
+            if doc[i].norm_ in CLAUSE_OPENERS or doc[i].text in CLAUSE_OPENERS or i in barriers:
+                return i + 1
+        return lo
+
+    def _right_bound(self, doc: Doc, trigger: Span, next_trigger: int | None) -> int:
+        hi = min(trigger.sent.end, trigger.end + self.window)
+        if next_trigger is not None:
+            hi = min(hi, next_trigger)
+        return hi
+
+    # -- roles ---------------------------------------------------------------
+    def _cue_before(self, doc: Doc, span: Span, lo: int, distance: int = 3) -> str | None:
+        for i in range(span.start - 1, max(lo, span.start - distance) - 1, -1):
+            role = self.role_cues.get(doc[i].norm_)
+            if role:
+                return role
+            if doc[i].text not in SKIP and doc[i].norm_ not in ("من", "تنظيم", "قوات"):
+                continue
+        return None
+
+    def _roles(self, doc: Doc, trigger: Span, etype: str, pos: str, ents: list[Span], lo: int, hi: int):
+        left = [e for e in ents if lo <= e.start and e.end <= trigger.start]
+        right = [e for e in ents if trigger.end <= e.start and e.end <= hi]
+        agents: list[Span] = []
+        targets: list[Span] = []
+        places: list[Span] = []
+
+        def is_place(e: Span, window_lo: int) -> bool:
+            if e.label_ == "Place":
+                return True
+            return e.label_ == "Country" and self._cue_before(doc, e, window_lo) == "place"
+
+        actors_left = [e for e in left if e.label_ in ACTOR_TYPES and not is_place(e, lo)]
+        actors_right = [e for e in right if e.label_ in ACTOR_TYPES and not is_place(e, trigger.end)]
+        places = [e for e in right if is_place(e, trigger.end)] or [e for e in left if is_place(e, lo)]
+
+        # «بين X و Y»: both sides of a clash
+        if etype == "ArmedClash":
+            between = [e for e in actors_right if self._cue_before(doc, e, trigger.end, 6) == "between"]
+            if between:
+                agents = between
+        # relative / passive frames name the agent after the trigger: «نفذها التحالف»
+        if not agents:
+            agents = [e for e in actors_right if self._cue_before(doc, e, trigger.end, 2) == "agent_by"][:1]
+        # VSO / idafa: an actor right after the trigger (quotes, commas and dates skipped)
+        if not agents and actors_right:
+            first = actors_right[0]
+            gap = [t for t in doc[trigger.end:first.start] if t.text not in SKIP and not t.like_num]
+            gap = [t for t in gap if not any(s.start <= t.i < s.end for s in doc.spans.get("timex", []))]
+            if len(gap) <= 1 and self._cue_before(doc, first, trigger.end) not in ("target", "place"):
+                agents = [first]
+                if etype == "ArmedClash" and len(actors_right) > 1:
+                    agents = actors_right[:2]
+        # SVO: the nearest actor before the trigger in its clause
+        if not agents and actors_left:
+            agents = [actors_left[-1]]
+        agent_ids = {a.kb_id_ for a in agents}
+        if etype in TARGETED:
+            cued = [e for e in actors_right if e.kb_id_ not in agent_ids and self._cue_before(doc, e, trigger.end, 4) in ("target", "between")]
+            if cued:
+                targets = cued[:2]
+            elif etype == "Condemnation":
+                targets = [e for e in actors_right if e.kb_id_ not in agent_ids][:1]
+        return agents, targets, places
+
+    @staticmethod
+    def _most_specific(places: list[Span], lex) -> list[Span]:
+        ids = {p.kb_id_ for p in places}
+        keep, seen = [], set()
+        for p in places:
+            if p.kb_id_ in seen:
+                continue
+            descendants = [q for q in ids if q != p.kb_id_ and p.kb_id_ in lex.ancestors(q)]
+            if not descendants:
+                keep.append(p)
+                seen.add(p.kb_id_)
+        return keep
+
+    # -- certainty -----------------------------------------------------------
+    def _certainty(self, doc: Doc, trigger: Span, cues: list[Span], claim_start: int | None) -> str:
+        sent_start = trigger.sent.start
+        for cue in reversed(cues):
+            if cue.end > trigger.start or cue.start < sent_start:
+                continue
+            if claim_start is not None and cue.start < claim_start and cue.label_ != "negated":
+                continue
+            distance = trigger.start - cue.end
+            if cue.label_ == "negated" and distance <= self.negation_window:
+                return "negated"
+            if cue.label_ == "uncertain" and distance <= self.hedge_window:
+                return "uncertain"
+        # future tense (سـ + imperfect) on the trigger or the verb governing it: سيواصل التحالف قصف
+        for i in range(max(sent_start, trigger.start - 3), trigger.end):
+            form = match_key(doc[i].text)
+            if form[:1] == "س" and form[1:2] in ("ي", "ت", "ن") and len(form) >= 5 and form not in self.lex.vocabulary:
+                return "uncertain"
+        return "asserted"
+
+    # -- pipe ----------------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        ents = list(doc.spans.get("entities", []))
+        covered = {i for s in ents for i in range(s.start, s.end)}
+        covered |= {i for s in doc.spans.get("timex", []) for i in range(s.start, s.end)}
+        triggers = [t for t in doc.spans.get("triggers", []) if not any(i in covered for i in range(t.start, t.end))]
+        certainty_cues = [c for c in doc.spans.get("certainty", []) if c.label_ in ("uncertain", "negated")]
+        reporting = [c for c in doc.spans.get("reporting", []) if c.label_ in ("verb", "prep", "continuation")]
+        barriers = [c.end - 1 for c in reporting]
+        frames = []
+        for k, trigger in enumerate(triggers):
+            row = self.lex.phrases["triggers"][int(trigger.kb_id_)]
+            etype = self._refine(doc, trigger, row["event_type"])
+            nxt = triggers[k + 1].start if k + 1 < len(triggers) else None
+            lo = self._left_bound(doc, trigger, barriers)
+            hi = self._right_bound(doc, trigger, nxt)
+            agents, targets, places = self._roles(doc, trigger, etype, row["pos"], ents, lo, hi)
+            claim = source_for(doc, trigger.start)
+            frames.append({
+                "trigger": trigger, "window": (lo, hi), "type": etype, "pos": row["pos"],
+                "agents": agents, "targets": targets,
+                "places": self._most_specific(places, self.lex),
+                "date": None, "killed": None, "injured": None, "count": None, "casualties": None,
+                "certainty": self._certainty(doc, trigger, certainty_cues, claim["start"] if claim else None),
+                "claim": claim,
+            })
+        self._attach_dates(doc, frames)
+        self._attach_quantities(doc, frames)
+        doc._.frames = frames
+        return doc
+
+    def _attach_dates(self, doc: Doc, frames: list[dict]) -> None:
+        dates = [s for s in doc.spans.get("timex", []) if s.label_ == "date"]
+        for frame in frames:
+            trig = frame["trigger"]
+            sent = trig.sent
+            in_sent = [d for d in dates if sent.start <= d.start < sent.end]
+            if in_sent:
+                nearest = min(in_sent, key=lambda d: abs(d.start - trig.start))
+                frame["date"] = nearest._.value
+
+    def _attach_quantities(self, doc: Doc, frames: list[dict]) -> None:
+        for q in doc.spans.get("quantities", []):
+            info = q._.value
+            if info["value"] is None:
+                continue
+            role = q.label_
+            sent = q.sent
+            wanted = COUNTED if role == "count" else CASUALTY_EVENTS | {"Killing"}
+            candidates = [f for f in frames if sent.start <= f["trigger"].start < sent.end and f["type"] in wanted]
+            if role == "count" and not info["category"]:
+                continue
+            if not candidates:
+                continue
+            frame = min(candidates, key=lambda f: abs(f["trigger"].start - q.start))
+            if frame[role] is None:
+                frame[role] = info["value"]
+
+
+@Language.factory(
+    "eventkg_events",
+    default_config={"data_dir": str(DATA_DIR), "window": 14, "hedge_window": 6, "negation_window": 2},
+)
+def make_event_frames(nlp: Language, name: str, data_dir: str, window: int, hedge_window: int, negation_window: int) -> EventFrames:
+    return EventFrames(nlp, name, data_dir, window, hedge_window, negation_window)

@@ -1,0 +1,78 @@
+"""The eventkg spaCy pipeline and the batch runner that turns articles into records.
+
+`build_pipeline()` returns `spacy.blank("ar")` with the Arabic news tokenizer and the
+eventkg components in order: match keys → cues → sentences → entities → coreference →
+timex → quantities → attribution → events. `process(nlp, articles)` runs it over many
+articles and yields an `ArticleRecord` or an `ArticleFailure` for each: one bad article
+is reported, never fatal to the batch.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+
+from . import attribution, coreference, cues, entities, events, extensions, quantities, sentences, timex  # noqa: F401
+from .harvest import harvest
+from .lexicon import DATA_DIR, load_lexicons
+from .reader import Article
+from .records import ArticleRecord
+from .tokenizer import customize_tokenizer
+
+COMPONENTS = (
+    "eventkg_match_keys",
+    "eventkg_cues",
+    "eventkg_sentences",
+    "eventkg_entities",
+    "eventkg_coreference",
+    "eventkg_timex",
+    "eventkg_quantities",
+    "eventkg_attribution",
+    "eventkg_events",
+)
+_NO_DATA_DIR = {"eventkg_sentences"}
+
+
+def build_pipeline(data_dir: str | Path = DATA_DIR) -> Language:
+    """A ready Arabic pipeline whose lexicons come from `data_dir` (default: the packaged data)."""
+    load_lexicons(str(data_dir))  # fail early, naming the bad file
+    nlp = customize_tokenizer(spacy.blank("ar"))
+    for name in COMPONENTS:
+        config = {} if name in _NO_DATA_DIR else {"data_dir": str(data_dir)}
+        nlp.add_pipe(name, config=config)
+    return nlp
+
+
+@dataclass(frozen=True)
+class ArticleFailure:
+    """An article the pipeline could not process, with the reason."""
+
+    id: str
+    path: Path
+    reason: str
+
+
+def _data_dir(nlp: Language) -> str:
+    return nlp.get_pipe("eventkg_cues").lexicons.data_dir.as_posix()
+
+
+def process_article(nlp: Language, article: Article) -> ArticleRecord:
+    """Run the pipeline over one article and harvest its records."""
+    doc = nlp.make_doc(article.text)
+    doc._.article_id = article.id
+    doc._.published = article.meta.published
+    doc._.data_dir = _data_dir(nlp)
+    doc = nlp(doc)
+    return harvest(doc, article, load_lexicons(doc._.data_dir))
+
+
+def process(nlp: Language, articles: Iterable[Article]) -> Iterator[ArticleRecord | ArticleFailure]:
+    """Records for each article in order; an exception inside one article becomes an ArticleFailure."""
+    for article in articles:
+        try:
+            yield process_article(nlp, article)
+        except Exception as exc:  # noqa: BLE001 — one broken article must not stop the batch
+            yield ArticleFailure(article.id, article.path, f"{type(exc).__name__}: {exc}")

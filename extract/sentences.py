@@ -1,0 +1,44 @@
+"""Sentence boundaries for Arabic news: . ! ? ؟ … and line breaks; quotes stay with their sentence."""
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+ENDERS = frozenset({".", "!", "?", "؟", "…", "!؟", "..."})
+CLOSERS = frozenset({"»", "”", '"', ")", "’"})
+
+
+class SentenceSplitter:
+    """Pipe: sets `token.is_sent_start` (a sentence ends after an ender and any closing quotes)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        if not len(doc):
+            return doc
+        starts = [False] * len(doc)
+        starts[0] = True
+        i = 0
+        n = len(doc)
+        while i < n:
+            tok = doc[i]
+            if "\n" in tok.text or "\n" in tok.whitespace_:
+                if i + 1 < n:
+                    starts[i + 1] = True
+            elif tok.text in ENDERS and not (i > 0 and tok.text == "." and doc[i - 1].like_num and i + 1 < n and doc[i + 1].like_num):
+                j = i + 1
+                while j < n and doc[j].text in CLOSERS:
+                    j += 1
+                if j < n:
+                    starts[j] = True
+                i = j - 1 if j > i + 1 else i
+            i += 1
+        for token, start in zip(doc, starts):
+            token.is_sent_start = start
+        return doc
+
+
+@Language.factory("eventkg_sentences")
+def make_sentence_splitter(nlp: Language, name: str) -> SentenceSplitter:
+    return SentenceSplitter(name)

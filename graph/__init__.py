@@ -1,0 +1,1 @@
+"""RDF building, storage, SPARQL, export, networks and the command line of eventkg."""

@@ -1,0 +1,215 @@
+"""The `eventkg` command line: build, query, export, stats, validate, evaluate."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .queries import parse_params, resolve_query
+from .store import FORMAT_BY_NAME, MemoryStore, OxigraphStore, StoreError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
+                  help="Event knowledge graphs from Arabic news: who did what, to whom, where, when, according to whom.")
+err = Console(stderr=True)
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3   # some inputs were skipped; the rest was built and written
+EXIT_FAILED = 4    # nothing could be built or written
+
+
+class OutFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ExportFormat(str, Enum):
+    turtle = "turtle"
+    trig = "trig"
+    nquads = "nquads"
+    ntriples = "ntriples"
+    jsonld = "jsonld"
+
+
+def _usage(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(EXIT_USAGE)
+
+
+def _open(graph: Path | None, store: Path | None):
+    if (graph is None) == (store is None):
+        raise _usage("give exactly one of --graph FILE or --store DIR")
+    try:
+        if store is not None:
+            return OxigraphStore(store)
+        return MemoryStore.load(graph)
+    except StoreError as exc:
+        raise _usage(str(exc)) from None
+
+
+@app.command()
+def build(
+    inputs: list[Path] = typer.Argument(..., help=".txt articles and/or folders of them (with an optional articles.jsonl)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output file: .trig/.nq keep one graph per article, .ttl/.nt merge."),
+    store: Path | None = typer.Option(None, "--store", help="Persistent Oxigraph store folder (incremental: unchanged articles are skipped)."),
+) -> None:
+    """Extract events and entities from Arabic articles into an RDF graph."""
+    from .build import build as run_build
+
+    if out is None and store is None:
+        raise _usage("give --out FILE and/or --store DIR")
+    if out is not None and out.suffix.lower() not in (".trig", ".nq", ".ttl", ".nt", ".jsonld"):
+        raise _usage(f"{out}: unknown output extension (use .trig, .nq, .ttl, .nt or .jsonld)")
+    for path in inputs:
+        if not path.exists():
+            raise _usage(f"{path}: no such file or folder")
+    try:
+        target = OxigraphStore(store) if store is not None else MemoryStore()
+    except StoreError as exc:
+        raise _usage(str(exc)) from None
+    with Progress(TextColumn("[bold]building"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("build", total=None)
+        report = run_build(inputs, target, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if out is not None:
+        try:
+            target.write(out)
+        except (OSError, StoreError) as exc:
+            err.print(f"[red]error:[/red] cannot write {out}: {exc}")
+            raise typer.Exit(EXIT_FAILED) from None
+    if isinstance(target, OxigraphStore):
+        target.flush()
+    for where, why in report.warnings:
+        err.print(f"[yellow]warning:[/yellow] {where}: {why}")
+    err.print(f"built {len(report.built)} article(s), {report.events} event mention(s)"
+              + (f", {len(report.unchanged)} unchanged" if report.unchanged else "")
+              + (f" → {out}" if out else "") + (f" (store {store})" if store else ""))
+    if report.skipped:
+        err.print(f"[red]skipped {len(report.skipped)} input(s):[/red]")
+        for where, why in report.skipped:
+            err.print(f"  {where}: {why}")
+        raise typer.Exit(EXIT_PARTIAL if report.built or report.unchanged else EXIT_FAILED)
+
+
+def _render(result, fmt: OutFormat) -> str:
+    if fmt is OutFormat.csv:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows([["" if v is None else v for v in row] for row in result.rows])
+        return buf.getvalue()
+    if fmt is OutFormat.json:
+        return json.dumps([dict(zip(result.columns, row)) for row in result.rows], ensure_ascii=False, indent=2) + "\n"
+    table = Table(*result.columns, show_lines=False)
+    for row in result.rows:
+        table.add_row(*["" if v is None else v for v in row])
+    out = Console(file=io.StringIO(), width=200, record=True)
+    out.print(table)
+    out.print(f"{len(result.rows)} row(s)")
+    return out.export_text()
+
+
+@app.command()
+def query(
+    spec: str = typer.Argument(..., help="Canned query name (graph/queries/NAME.rq), a .rq file, or SPARQL text."),
+    graph: Path | None = typer.Option(None, "--graph", "-g", help="Graph file to query."),
+    store: Path | None = typer.Option(None, "--store", help="Oxigraph store folder to query."),
+    fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f"),
+    param: list[str] = typer.Option([], "--param", "-p", help="Bind a query variable: NAME=VALUE (IRI or text)."),
+) -> None:
+    """Run a SPARQL query and print the rows as a table, CSV or JSON."""
+    try:
+        _, text = resolve_query(spec)
+        bindings = parse_params(param)
+    except (ValueError, FileNotFoundError) as exc:
+        raise _usage(str(exc)) from None
+    target = _open(graph, store)
+    try:
+        result = target.query(text, bindings)
+    except Exception as exc:  # noqa: BLE001 — a bad query is the user's error, reported plainly
+        raise _usage(f"query failed: {exc}") from None
+    sys.stdout.write(_render(result, fmt))
+
+
+@app.command()
+def export(
+    graph: Path | None = typer.Option(None, "--graph", "-g"),
+    store: Path | None = typer.Option(None, "--store"),
+    fmt: ExportFormat = typer.Option(ExportFormat.turtle, "--format", "-f"),
+    out: Path = typer.Option(..., "--out", "-o"),
+) -> None:
+    """Write the graph in another RDF format."""
+    target = _open(graph, store)
+    wanted = FORMAT_BY_NAME[fmt.value]
+    if out.suffix.lower() != wanted:
+        raise _usage(f"{out}: --format {fmt.value} needs a {wanted} file name")
+    target.write(out)
+    err.print(f"wrote {out}")
+
+
+STATS_QUERY = """
+SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?class } FILTER(?g != ?ontology) }
+GROUP BY ?class ORDER BY DESC(?n) ?class
+"""
+
+
+@app.command()
+def stats(
+    graph: Path | None = typer.Option(None, "--graph", "-g"),
+    store: Path | None = typer.Option(None, "--store"),
+    fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f"),
+) -> None:
+    """Count nodes by class."""
+    from .store import ontology_graph_iri
+
+    target = _open(graph, store)
+    result = target.query(STATS_QUERY, {"ontology": ontology_graph_iri()})
+    sys.stdout.write(_render(result, fmt))
+
+
+@app.command()
+def validate(
+    graph: Path | None = typer.Option(None, "--graph", "-g"),
+    store: Path | None = typer.Option(None, "--store"),
+) -> None:
+    """Check the graph against the SHACL shapes; prints violations readably."""
+    from .validation import validate_store
+
+    target = _open(graph, store)
+    report = validate_store(target)
+    if report.conforms:
+        err.print("[green]conforms[/green] to ontology/shapes.ttl")
+        return
+    for line in report.lines:
+        sys.stdout.write(line + "\n")
+    err.print(f"[red]{len(report.lines)} violation(s)[/red]")
+    raise typer.Exit(1)
+
+
+@app.command()
+def evaluate(
+    gold: Path = typer.Option(..., "--gold", help="Folder of gold JSON files (../shared/gold/SCHEMA.md)."),
+    articles: Path = typer.Option(..., "--articles", help="Folder of the articles' .txt files (and articles.jsonl)."),
+    fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f"),
+) -> None:
+    """Score extraction against gold annotations: P/R/F1 per article and overall."""
+    from extract.evaluation import evaluate_folder
+
+    try:
+        table = evaluate_folder(gold, articles)
+    except (FileNotFoundError, ValueError) as exc:
+        raise _usage(str(exc)) from None
+    sys.stdout.write(_render(table, fmt))
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,117 @@
+"""Records → RDF: the one module that turns harvested records into triples.
+
+Each article becomes a named graph (`article_graph_iri`) with the article node, its event
+mentions, their text anchors and attribution. Entity descriptions (type, @ar/@en labels,
+spelling variants, containment) go to one shared named graph (`entities_graph_iri`), so the
+same actor or place is one node across articles.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS, XSD
+
+from extract.records import Anchor, ArticleRecord, EntityRef, EventMention
+from ontology import vocabulary
+
+from .iri import anchor_iri, article_graph_iri, article_iri, entities_graph_iri, entity_iri, mention_iri
+
+Triple = tuple[URIRef, URIRef, object]
+
+
+def _ns():
+    v = vocabulary()
+    n = v.namespaces
+    return v, n["ekg"], n["schema"], n["prov"], n["nif"]
+
+
+def entity_triples(entity: EntityRef) -> Iterator[Triple]:
+    """Type, labels, aliases and containment of one entity."""
+    v, ekg, *_ = _ns()
+    node = entity_iri(entity.key)
+    yield node, RDF.type, v.entity_class(entity.type, entity.subtype)
+    if entity.label_ar:
+        yield node, RDFS.label, Literal(entity.label_ar, lang="ar")
+    if entity.label_en:
+        yield node, RDFS.label, Literal(entity.label_en, lang="en")
+    for alias in entity.aliases:
+        if alias != entity.label_ar:
+            yield node, SKOS.altLabel, Literal(alias, lang="ar")
+    if not entity.key.startswith(("new:", "anon:")):
+        yield node, ekg.gazetteerId, Literal(entity.key)
+    if entity.parent:
+        yield node, ekg.locatedIn, entity_iri(entity.parent)
+
+
+def _anchor_triples(article_id: str, anchor: Anchor) -> Iterator[Triple]:
+    _, _, _, _, nif = _ns()
+    node = anchor_iri(article_id, anchor.start, anchor.end)
+    yield node, RDF.type, nif.OffsetBasedString
+    yield node, nif.beginIndex, Literal(anchor.start, datatype=XSD.nonNegativeInteger)
+    yield node, nif.endIndex, Literal(anchor.end, datatype=XSD.nonNegativeInteger)
+    yield node, nif.anchorOf, Literal(anchor.text)
+    yield node, nif.referenceContext, article_iri(article_id)
+
+
+def event_triples(article_id: str, event: EventMention) -> Iterator[Triple]:
+    """Triples of one event mention: type, roles, figures, certainty, evidence, attribution."""
+    v, ekg, _, prov, _ = _ns()
+    node = mention_iri(article_id, event.evidence.start, event.evidence.end)
+    yield node, RDF.type, v.event_class(event.type)
+    yield node, ekg.trigger, Literal(event.trigger)
+    yield node, ekg.certainty, Literal(event.certainty)
+    yield node, prov.wasDerivedFrom, article_iri(article_id)
+    for anchor in (event.evidence, *event.more_evidence):
+        yield node, ekg.evidence, anchor_iri(article_id, anchor.start, anchor.end)
+        yield from _anchor_triples(article_id, anchor)
+    for prop, refs in ((ekg.agent, event.agents), (ekg.target, event.targets), (ekg.place, event.places)):
+        for ref in refs:
+            yield node, prop, entity_iri(ref.key)
+    if event.date:
+        yield node, ekg.date, Literal(event.date.isoformat(), datatype=XSD.date)
+    for prop, value in ((ekg.killed, event.killed), (ekg.injured, event.injured),
+                        (ekg["count"], event.count), (ekg.casualties, event.casualties)):
+        if value is not None:
+            yield node, prop, Literal(value, datatype=XSD.integer)
+    for source in event.sources:
+        yield node, prov.wasAttributedTo, entity_iri(source.entity.key)
+        if source.channel is not None:
+            yield node, ekg.channel, entity_iri(source.channel.key)
+
+
+def article_triples(record: ArticleRecord) -> Iterator[Triple]:
+    """All triples of one article's named graph."""
+    _, ekg, schema, prov, nif = _ns()
+    node = article_iri(record.id)
+    yield node, RDF.type, schema.NewsArticle
+    yield node, RDF.type, prov.Entity
+    yield node, RDF.type, nif.Context
+    yield node, schema.identifier, Literal(record.id)
+    yield node, ekg.textHash, Literal(record.sha256)
+    if record.published:
+        yield node, schema.datePublished, Literal(record.published.isoformat(), datatype=XSD.date)
+    if record.outlet:
+        yield node, schema.publisher, entity_iri(record.outlet.key)
+    if record.url:
+        yield node, schema.url, Literal(record.url, datatype=XSD.anyURI)
+    for entity in record.entities:
+        yield node, schema.mentions, entity_iri(entity.key)
+    for event in record.events:
+        yield from event_triples(record.id, event)
+
+
+def record_quads(record: ArticleRecord) -> Iterator[tuple[URIRef, URIRef, object, URIRef]]:
+    """Quads for one article: its own graph, plus its entities in the shared entity graph."""
+    graph = article_graph_iri(record.id)
+    for s, p, o in article_triples(record):
+        yield s, p, o, graph
+    shared = entities_graph_iri()
+    for entity in (*record.entities, *record.context):
+        for s, p, o in entity_triples(entity):
+            yield s, p, o, shared
+
+
+def records_quads(records: Iterable[ArticleRecord]) -> Iterator[tuple]:
+    for record in records:
+        yield from record_quads(record)

@@ -1,0 +1,259 @@
+"""Graph stores behind one interface: rdflib in memory, or Oxigraph on disk.
+
+`MemoryStore` (rdflib `Dataset`, union default graph) serves file outputs and small builds;
+`OxigraphStore` (pyoxigraph, `--store DIR`) serves large corpora and fast SPARQL. Both hold
+one named graph per article whose `ekg:textHash` lets builds skip unchanged articles and
+replace changed ones, a shared entity graph, and the ontology graph.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import RDF
+from rdflib.term import Node
+
+from ontology import load_ontology, vocabulary
+
+from .iri import mint_iri
+
+# file extension → (rdflib format, oxigraph format, keeps named graphs)
+FORMATS: dict[str, tuple[str, ox.RdfFormat, bool]] = {
+    ".trig": ("trig", ox.RdfFormat.TRIG, True),
+    ".nq": ("nquads", ox.RdfFormat.N_QUADS, True),
+    ".ttl": ("turtle", ox.RdfFormat.TURTLE, False),
+    ".nt": ("nt", ox.RdfFormat.N_TRIPLES, False),
+    ".jsonld": ("json-ld", None, True),
+}
+FORMAT_BY_NAME = {"trig": ".trig", "nquads": ".nq", "turtle": ".ttl", "ntriples": ".nt", "jsonld": ".jsonld"}
+
+
+class StoreError(RuntimeError):
+    """A store could not be opened, read or written; the message names the path."""
+
+
+def ontology_graph_iri() -> URIRef:
+    return mint_iri("graph", "ontology")
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Plain results: column names and rows of strings (None for unbound)."""
+
+    columns: list[str]
+    rows: list[list[str | None]]
+
+
+def format_for(path: Path) -> tuple[str, ox.RdfFormat | None, bool]:
+    """The serialisation a file name asks for; raises StoreError for an unknown extension."""
+    try:
+        return FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise StoreError(f"{path}: unknown RDF extension {path.suffix!r} (use {', '.join(FORMATS)})") from None
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call `write(tmp_path)` then move the file into place, so a crash leaves the old file intact."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _plain(term) -> str | None:
+    if term is None:
+        return None
+    if isinstance(term, (ox.NamedNode, ox.BlankNode, ox.Literal)):
+        return term.value
+    return str(term)
+
+
+class MemoryStore:
+    """rdflib Dataset with a union default graph."""
+
+    def __init__(self) -> None:
+        self.dataset = Dataset(default_union=True)
+        self._ensure_ontology()
+
+    def _ensure_ontology(self) -> None:
+        graph = self.dataset.graph(ontology_graph_iri())
+        if len(graph) == 0:
+            for triple in load_ontology():
+                graph.add(triple)
+
+    @classmethod
+    def load(cls, path: Path) -> MemoryStore:
+        """Read a graph file (format from its extension)."""
+        path = Path(path)
+        if not path.is_file():
+            raise StoreError(f"{path}: no such graph file")
+        fmt, _, named = format_for(path)
+        store = cls.__new__(cls)
+        store.dataset = Dataset(default_union=True)
+        try:
+            if named:
+                store.dataset.parse(path, format=fmt)
+            else:
+                store.dataset.graph(mint_iri("graph", "merged")).parse(path, format=fmt)
+        except Exception as exc:
+            raise StoreError(f"{path}: cannot parse as {fmt}: {exc}") from exc
+        store._ensure_ontology()
+        return store
+
+    def article_hashes(self) -> dict[URIRef, str]:
+        ekg = vocabulary().ekg
+        return {
+            URIRef(g.identifier): str(h)
+            for g in self.dataset.graphs()
+            for h in g.objects(None, ekg.textHash)
+        }
+
+    def described_entities(self) -> set[URIRef]:
+        from .iri import entities_graph_iri
+        return {URIRef(s) for s in self.dataset.graph(entities_graph_iri()).subjects(RDF.type, None)}
+
+    def replace_graph(self, graph_iri: URIRef, triples: Iterable[tuple]) -> None:
+        self.dataset.remove_graph(self.dataset.graph(graph_iri))
+        graph = self.dataset.graph(graph_iri)
+        for triple in triples:
+            graph.add(triple)
+
+    def add_to_graph(self, graph_iri: URIRef, triples: Iterable[tuple]) -> None:
+        graph = self.dataset.graph(graph_iri)
+        for triple in triples:
+            graph.add(triple)
+
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
+        result = self.dataset.query(sparql, initBindings=dict(bindings or {}))
+        if result.type == "ASK":
+            return QueryResult(["ask"], [[str(bool(result.askAnswer)).lower()]])
+        if result.type in ("CONSTRUCT", "DESCRIBE"):
+            return QueryResult(["subject", "predicate", "object"], [[str(t) for t in row] for row in result.graph])
+        columns = [str(v) for v in result.vars]
+        return QueryResult(columns, [[None if v is None else str(v) for v in row] for row in result])
+
+    def __len__(self) -> int:
+        return sum(len(g) for g in self.dataset.graphs())
+
+    def write(self, path: Path) -> None:
+        """Serialise to `path` atomically; .trig/.nq keep named graphs, .ttl/.nt merge them."""
+        path = Path(path)
+        fmt, _, named = format_for(path)
+
+        def write(tmp: Path) -> None:
+            if named:
+                data = self.dataset.serialize(format=fmt)
+            else:
+                merged = Graph()
+                for prefix, ns in vocabulary().namespaces.items():
+                    merged.bind(prefix, ns)
+                for triple in self.dataset.triples((None, None, None)):
+                    merged.add(triple)
+                data = merged.serialize(format=fmt)
+            if fmt in ("nquads", "nt"):
+                data = "".join(sorted(set(data.splitlines(keepends=True))))
+            tmp.write_text(data, encoding="utf-8")
+
+        atomic_write(path, write)
+
+
+def _to_ox(term):
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+class OxigraphStore:
+    """pyoxigraph Store on disk (or in memory when `path` is None)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        try:
+            self.store = ox.Store(str(path)) if path is not None else ox.Store()
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot open Oxigraph store: {exc}") from exc
+        self.path = path
+        onto = ox.NamedNode(str(ontology_graph_iri()))
+        if not any(True for _ in self.store.quads_for_pattern(None, None, None, onto)):
+            self.store.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), onto) for s, p, o in load_ontology())
+
+    def article_hashes(self) -> dict[URIRef, str]:
+        pred = ox.NamedNode(str(vocabulary().ekg.textHash))
+        return {URIRef(q.graph_name.value): q.object.value for q in self.store.quads_for_pattern(None, pred, None, None)
+                if isinstance(q.graph_name, ox.NamedNode)}
+
+    def described_entities(self) -> set[URIRef]:
+        from .iri import entities_graph_iri
+        g = ox.NamedNode(str(entities_graph_iri()))
+        rdf_type = ox.NamedNode(str(RDF.type))
+        return {URIRef(q.subject.value) for q in self.store.quads_for_pattern(None, rdf_type, None, g)}
+
+    def replace_graph(self, graph_iri: URIRef, triples: Iterable[tuple]) -> None:
+        g = ox.NamedNode(str(graph_iri))
+        if self.store.contains_named_graph(g):
+            self.store.remove_graph(g)
+        self.store.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), g) for s, p, o in triples)
+
+    def add_to_graph(self, graph_iri: URIRef, triples: Iterable[tuple]) -> None:
+        g = ox.NamedNode(str(graph_iri))
+        self.store.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), g) for s, p, o in triples)
+
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
+        subs = {ox.Variable(k): _to_ox(v) for k, v in (bindings or {}).items()}
+        result = self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None)
+        if isinstance(result, ox.QueryBoolean):
+            return QueryResult(["ask"], [[str(bool(result)).lower()]])
+        if isinstance(result, ox.QueryTriples):
+            return QueryResult(["subject", "predicate", "object"], [[_plain(t.subject), _plain(t.predicate), _plain(t.object)] for t in result])
+        columns = [v.value for v in result.variables]
+        return QueryResult(columns, [[_plain(sol[c]) for c in columns] for sol in result])
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def flush(self) -> None:
+        self.store.flush()
+
+    def write(self, path: Path) -> None:
+        path = Path(path)
+        _, fmt, named = format_for(path)
+        if fmt is None:
+            mem = MemoryStore()
+            mem.dataset.parse(data=self._dump(ox.RdfFormat.N_QUADS), format="nquads")
+            mem.write(path)
+            return
+
+        def write(tmp: Path) -> None:
+            if named:
+                self.store.dump(str(tmp), fmt)
+            else:
+                tmp.write_bytes(self._dump(fmt, union=True))
+
+        atomic_write(path, write)
+
+    def _dump(self, fmt, union: bool = False) -> bytes:
+        if not union:
+            return self.store.dump(format=fmt)
+        triples = {ox.Triple(q.subject, q.predicate, q.object) for q in self.store}
+        return ox.serialize(sorted(triples, key=str), format=fmt)
+
+
+Store = MemoryStore | OxigraphStore
