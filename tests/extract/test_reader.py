@@ -19,7 +19,7 @@ from extract.reader import (
     read_sidecar,
 )
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 SENTENCE = "أعلنت قوات سوريا الديموقراطية بدء هجومها على آخر جيب لتنظيم داعش في شرق سوريا."
 HEADLINE = "«قسد» تبدأ الهجوم الأخير على داعش في سوريا"
@@ -432,7 +432,6 @@ def test_collect_inputs_duplicate_stem_in_two_folders(tmp_path):
 # ------------------------------------------------------------------ real seeds
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared seeds not available")
 def test_real_seeds(tmp_path):
     for src in [*SEEDS.glob("*.txt"), SEEDS / "articles.jsonl"]:
         shutil.copy(src, tmp_path / src.name)
