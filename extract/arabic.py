@@ -38,8 +38,8 @@ def normalize(text: str) -> str:
 
 
 def drop_article(form: str) -> str:
-    """`الباغوز` → `باغوز`; short words such as `الا` are left alone."""
-    if form.startswith(_ARTICLE) and len(form) > 3:
+    """`الباغوز` → `باغوز`; short words such as `الا`, `الفا` (ألفا) are left alone."""
+    if form.startswith(_ARTICLE) and len(form) > 4:
         return form[2:]
     return form
 
@@ -50,7 +50,7 @@ def match_key(token_text: str) -> str:
 
 
 def proclitic_variants(form: str) -> list[str]:
-    """Forms left after removing a proclitic sequence, shortest prefix first.
+    """Forms left after removing a proclitic sequence, longest prefix first.
 
     `وبالباغوز` → [`بالباغوز`, `باغوز`-bearing forms ...]; `للتحالف` → [`لتحالف`, `تحالف`].
     """
@@ -63,7 +63,8 @@ def proclitic_variants(form: str) -> list[str]:
         # ل + ال is written لل
         if form.startswith(conj + "لل") and len(form) - len(conj) > 3:
             out.append(form[len(conj) + 2:])
-    out.sort(key=len, reverse=True)
+    # the longest stripping first: «للتنظيم» is ل+التنظيم far more often than ل+تنظيم
+    out.sort(key=len)
     return out
 
 
@@ -92,8 +93,12 @@ class MatchKeyer:
         for cand in candidates:
             if cand in self.vocabulary:
                 return cand
+        # a final ة is folded to ه by `normalize`; it is never the pronoun ه (متشددة ≠ متشدد+ه)
+        teh_marbuta = dediac_ar(token_text).rstrip(TATWEEL).endswith("ة")
         for cand in [whole, *candidates]:
             for enclitic in _ENCLITICS:
+                if enclitic == "ه" and teh_marbuta:
+                    continue
                 if cand.endswith(enclitic) and len(cand) - len(enclitic) >= 3:
                     stem = cand[: -len(enclitic)]
                     # هجومها → هجوم; a feminine stem wrote its teh marbuta as ت: ضربته → ضربه

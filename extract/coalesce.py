@@ -3,7 +3,8 @@
 Articles repeat an event (headline, lead, quote); the gold standard and analysts want one
 record per real-world event per article, carrying every source that reported it. Two
 mentions merge when they have the same type and certainty and compatible agents, places and
-dates (equal, or one side unstated, or one place containing the other).
+dates (equal, or one side unstated, or one place containing the other), and they share at
+least one stated agent, place or date.
 """
 from __future__ import annotations
 
@@ -38,11 +39,13 @@ def compatible(a: EventMention, b: EventMention, ancestors: Callable[[str], list
         related = pa & pb or any(x in ancestors(y) or y in ancestors(x) for x in pa for y in pb)
         if not related:
             return False
-    for field_name in ("killed", "injured", "count"):
-        x, y = getattr(a, field_name), getattr(b, field_name)
-        if x is not None and y is not None and x != y and field_name == "count":
-            return False
-    return True
+    if a.count is not None and b.count is not None and a.count != b.count:
+        return False
+    # compatible is not enough: the two must share something positive
+    shared_agent = bool(_keys(a.agents) & _keys(b.agents))
+    shared_place = bool(a.places and b.places)
+    same_date = a.date is not None and a.date == b.date
+    return shared_agent or shared_place or same_date
 
 
 def _most_specific(places: tuple[EntityRef, ...], ancestors: Callable[[str], list[str]]) -> tuple[EntityRef, ...]:
@@ -67,10 +70,25 @@ def merge(a: EventMention, b: EventMention, ancestors: Callable[[str], list[str]
     )
 
 
+def bare(event: EventMention) -> bool:
+    """A mention that states no participant, place, date or figure («الاشتباكات عنيفة»)."""
+    return not (event.agents or event.targets or event.places or event.date
+                or any(v is not None for v in (event.killed, event.injured, event.count, event.casualties)))
+
+
 def coalesce(events: Sequence[EventMention], ancestors: Callable[[str], list[str]]) -> list[EventMention]:
-    """Merge compatible mentions, keeping document order of first appearance."""
+    """Merge compatible mentions, keeping document order of first appearance.
+
+    A bare mention refers back to the latest earlier mention of the same type and certainty
+    (a definite «الاشتباكات» is the clashes already reported), so it merges into that one.
+    """
     merged: list[EventMention] = []
     for event in events:
+        if bare(event):
+            earlier = [k for k, e in enumerate(merged) if e.type == event.type and e.certainty == event.certainty]
+            if earlier:
+                merged[earlier[-1]] = merge(merged[earlier[-1]], event, ancestors)
+                continue
         for k, existing in enumerate(merged):
             if compatible(existing, event, ancestors):
                 merged[k] = merge(existing, event, ancestors)

@@ -50,6 +50,9 @@ class Coreference:
         for desc in doc.spans.get("descriptions", []):
             if any(k in taken for k in range(desc.start, desc.end)):
                 continue
+            # a description is definite («التنظيم», «للتنظيم»), not the head of a new name («تنظيم X»)
+            if "ال" not in doc[desc.start].text[:4] and not doc[desc.start].text.startswith("لل"):
+                continue
             row = self.lexicons.phrases["descriptions"][int(desc.kb_id_)]
             head = match_key(row["head_word"]) if row["head_word"] else None
             wanted = set(row["entity_type"].split("|"))

@@ -49,6 +49,11 @@ class EntityRecognizer:
             self.matcher.add(f"{entry.type}|{entry.id}", [p for p in patterns if len(p)])
         self.heads = {phrase_doc(nlp.vocab, nlp.tokenizer, r["form"])[0].norm_ for r in lex.demonym_heads}
         self.stop = {phrase_doc(nlp.vocab, nlp.tokenizer, r["form"])[0].norm_ for r in lex.phrases["stopwords"]}
+        # words some cue lexicon knows (سيطرة، المنطقة، الإرهابي ...) are never part of a rule-found name
+        gazetteer_words = {
+            t.norm_ for e in lex.gazetteer.values() for a in e.aliases for t in phrase_doc(nlp.vocab, nlp.tokenizer, a)
+        }
+        self.stop |= lex.vocabulary - gazetteer_words
 
     # -- helpers ---------------------------------------------------------------
     def _namelike(self, doc: Doc, i: int, taken: set[int], cue_tokens: set[int]) -> bool:

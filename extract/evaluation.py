@@ -122,7 +122,8 @@ def _event_labels(event: EventMention, index: GoldIndex) -> dict[str, set[str]]:
         "agent": _pred_labels(event.agents, index),
         "target": _pred_labels(event.targets, index),
         "place": _pred_labels(event.places, index),
-        "source": _pred_labels([s.entity for s in event.sources], index),
+        # unnamed sources («مصادر محلية») are not entities in the gold schema
+        "source": _pred_labels([s.entity for s in event.sources if s.entity.type != "AnonymousSource"], index),
     }
 
 

@@ -21,14 +21,23 @@ from .arabic import match_key
 from .attribution import source_for
 from .lexicon import DATA_DIR, load_lexicons
 
-ACTOR_TYPES = frozenset({"ArmedGroup", "StateForce", "Country", "GovernmentBody", "Person"})
+# People speak and command, but the doers and targets of events in this domain are bodies.
+ACTOR_TYPES = frozenset({"ArmedGroup", "StateForce", "Country", "GovernmentBody"})
 PLACE_TYPES = frozenset({"Place", "Country"})
 TARGETED = frozenset({"Attack", "Airstrike", "Shelling", "Raid", "Arrest", "Execution", "TerritorialGain",
                       "Condemnation", "SuicideBombing", "ChemicalAttack", "Surrender"})
 COUNTED = frozenset({"Arrest", "Surrender", "Evacuation", "Execution", "HostageRelease"})
 CASUALTY_EVENTS = frozenset({"Killing", "Airstrike", "Shelling", "SuicideBombing", "Attack", "ChemicalAttack", "ArmedClash", "Execution"})
+# Speech-act events: when nobody else is credited, the actor is its own source.
+SPEECH_ACTS = frozenset({"Condemnation"})
+# Events whose doer is the grammatical subject only; an actor after a masdar is its object
+# («إجلاء المدنيين») or a possessor («خروج عناصر داعش»), not its agent.
+NO_IDAFA_AGENT = frozenset({"Evacuation", "Killing", "Surrender"})
 CLAUSE_OPENERS = frozenset({"ان", "انه", "انها", "انهم", ":", "«", "“"})
 SKIP = frozenset({"«", "»", "“", "”", '"', "(", ")", "،", ","})
+# Heads between a preposition and the actor it governs: «من طيران التحالف», «على مواقع تنظيم داعش».
+HEADS = frozenset(match_key(w) for w in "تنظيم قوات طيران طائرات عناصر مقاتلي مقاتلو جنود مواقع أهداف مقرات جيش ميليشيا ميليشيات فصائل خلايا".split())
+GOVERNING_ROLES = frozenset({"governing", "target", "place", "between", "agent_by"})
 
 
 class EventFrames:
@@ -41,12 +50,17 @@ class EventFrames:
         self.hedge_window = hedge_window
         self.negation_window = negation_window
         self.role_cues: dict[str, str] = {match_key(r["form"]): r["role"] for r in lex.role_cues}
+        self.blockers: dict[str, list[tuple[str, str, int]]] = {}
+        for r in lex.trigger_blockers:
+            self.blockers.setdefault(r["event_type"], []).append((match_key(r["form"]), r["pos"], int(r["window"])))
         self.type_cues: dict[str, list[tuple[str, str, int]]] = {}
         for r in lex.type_cues:
             self.type_cues.setdefault(r["event_type"], []).append((match_key(r["cue"]), r["new_type"], int(r["window"])))
 
     # -- typing --------------------------------------------------------------
     def _refine(self, doc: Doc, trigger: Span, etype: str) -> str:
+        if len(trigger) > 1:
+            return etype  # a phrase («قصف مدفعي», «هجوم انتحاري») already says its type
         sent = trigger.sent
         for cue, new_type, window in self.type_cues.get(etype, []):
             lo, hi = max(sent.start, trigger.start - window), min(sent.end, trigger.end + window)
@@ -54,12 +68,23 @@ class EventFrames:
                 return new_type
         return etype
 
+    def _blocked(self, doc: Doc, trigger: Span, etype: str, pos: str) -> bool:
+        """A state rather than an event: «التي تسيطر عليها», «تحت سيطرة», «مخاوف من هروب»."""
+        for form, bpos, window in self.blockers.get(etype, []):
+            if bpos not in ("any", pos):
+                continue
+            for i in range(max(trigger.sent.start, trigger.start - window), trigger.start):
+                if doc[i].norm_ == form:
+                    return True
+        return False
+
     # -- windows -------------------------------------------------------------
     def _left_bound(self, doc: Doc, trigger: Span, barriers: list[int]) -> int:
         sent_start = trigger.sent.start
         lo = max(sent_start, trigger.start - self.window)
         for i in range(trigger.start - 1, lo - 1, -1):
-            if doc[i].norm_ in CLAUSE_OPENERS or doc[i].text in CLAUSE_OPENERS or i in barriers:
+            if (doc[i].norm_ in CLAUSE_OPENERS or doc[i].text in CLAUSE_OPENERS or i in barriers
+                    or self.role_cues.get(doc[i].norm_) == "clause"):
                 return i + 1
         return lo
 
@@ -71,20 +96,38 @@ class EventFrames:
 
     # -- roles ---------------------------------------------------------------
     def _cue_before(self, doc: Doc, span: Span, lo: int, distance: int = 3) -> str | None:
-        for i in range(span.start - 1, max(lo, span.start - distance) - 1, -1):
-            role = self.role_cues.get(doc[i].norm_)
+        """The role cue governing `span`: the first word before it, skipping quotes and heads."""
+        i = span.start - 1
+        steps = 0
+        while i >= lo and steps < distance:
+            tok = doc[i]
+            role = self.role_cues.get(tok.norm_)
             if role:
                 return role
-            if doc[i].text not in SKIP and doc[i].norm_ not in ("من", "تنظيم", "قوات"):
-                continue
+            if tok.text not in SKIP and tok.norm_ not in HEADS:
+                # a clitic preposition glued to the head: «لمواقع», «بالضربات»
+                return None
+            i -= 1
+            steps += 1
         return None
+
+    def _governed(self, doc: Doc, span: Span, lo: int) -> bool:
+        """Whether a preposition governs `span` (then it is not a subject)."""
+        first = doc[span.start]
+        if first.text[:1] in ("ل", "ب") and not first.norm_.startswith(first.text[:1]) or first.text in ("لـ", "بـ"):
+            return True
+        j = span.start - 1
+        while j >= lo and doc[j].text in SKIP:
+            j -= 1
+        if j >= lo and doc[j].text in ("لـ", "بـ", "ل", "ب"):
+            return True
+        return self._cue_before(doc, span, lo) in GOVERNING_ROLES
 
     def _roles(self, doc: Doc, trigger: Span, etype: str, pos: str, ents: list[Span], lo: int, hi: int):
         left = [e for e in ents if lo <= e.start and e.end <= trigger.start]
         right = [e for e in ents if trigger.end <= e.start and e.end <= hi]
         agents: list[Span] = []
         targets: list[Span] = []
-        places: list[Span] = []
 
         def is_place(e: Span, window_lo: int) -> bool:
             if e.label_ == "Place":
@@ -97,27 +140,32 @@ class EventFrames:
 
         # «بين X و Y»: both sides of a clash
         if etype == "ArmedClash":
-            between = [e for e in actors_right if self._cue_before(doc, e, trigger.end, 6) == "between"]
+            cue_at = next((i for i in range(trigger.end, min(hi, trigger.end + 3))
+                           if self.role_cues.get(doc[i].norm_) == "between"), None)
+            between = [e for e in actors_right if cue_at is not None and e.start > cue_at]
             if between:
-                agents = between
-        # relative / passive frames name the agent after the trigger: «نفذها التحالف»
-        if not agents:
-            agents = [e for e in actors_right if self._cue_before(doc, e, trigger.end, 2) == "agent_by"][:1]
-        # VSO / idafa: an actor right after the trigger (quotes, commas and dates skipped)
-        if not agents and actors_right:
+                agents = between[:2]
+        # VSO / idafa: an actor right after the trigger (quotes, commas, dates and heads skipped)
+        if not agents and actors_right and not (pos != "verb" and etype in NO_IDAFA_AGENT):
             first = actors_right[0]
-            gap = [t for t in doc[trigger.end:first.start] if t.text not in SKIP and not t.like_num]
-            gap = [t for t in gap if not any(s.start <= t.i < s.end for s in doc.spans.get("timex", []))]
-            if len(gap) <= 1 and self._cue_before(doc, first, trigger.end) not in ("target", "place"):
+            timex = {i for s in doc.spans.get("timex", []) for i in range(s.start, s.end)}
+            gap = [t for t in doc[trigger.end:first.start]
+                   if t.text not in SKIP and not t.like_num and t.i not in timex and t.norm_ not in HEADS]
+            if not gap and not self._governed(doc, first, trigger.end):
                 agents = [first]
                 if etype == "ArmedClash" and len(actors_right) > 1:
                     agents = actors_right[:2]
-        # SVO: the nearest actor before the trigger in its clause
-        if not agents and actors_left:
-            agents = [actors_left[-1]]
+        # relative / passive frames name the agent after the trigger: «ضربات نفذها التحالف»
+        if not agents:
+            agents = [e for e in actors_right if self._cue_before(doc, e, trigger.end, 2) == "agent_by"][:1]
+        # SVO: the nearest actor before the trigger in its clause, if no preposition governs it
+        if not agents:
+            subjects = [e for e in actors_left if not self._governed(doc, e, lo)]
+            if subjects:
+                agents = [subjects[-1]]
         agent_ids = {a.kb_id_ for a in agents}
         if etype in TARGETED:
-            cued = [e for e in actors_right if e.kb_id_ not in agent_ids and self._cue_before(doc, e, trigger.end, 4) in ("target", "between")]
+            cued = [e for e in actors_right if e.kb_id_ not in agent_ids and self._cue_before(doc, e, trigger.end, 3) in ("target", "between")]
             if cued:
                 targets = cued[:2]
             elif etype == "Condemnation":
@@ -126,13 +174,14 @@ class EventFrames:
 
     @staticmethod
     def _most_specific(places: list[Span], lex) -> list[Span]:
-        ids = {p.kb_id_ for p in places}
         keep, seen = [], set()
         for p in places:
             if p.kb_id_ in seen:
                 continue
-            descendants = [q for q in ids if q != p.kb_id_ and p.kb_id_ in lex.ancestors(q)]
-            if not descendants:
+            descendants = [q for q in places if q.kb_id_ != p.kb_id_ and p.kb_id_ in lex.ancestors(q.kb_id_)]
+            # «في مدينتي إدلب وسرمين» names both; «الباغوز بريف دير الزور» only locates the first
+            coordinated = any(q.start > p.start and q.doc[q.start].text.startswith("و") for q in descendants)
+            if not descendants or coordinated:
                 keep.append(p)
                 seen.add(p.kb_id_)
         return keep
@@ -170,6 +219,8 @@ class EventFrames:
         for k, trigger in enumerate(triggers):
             row = self.lex.phrases["triggers"][int(trigger.kb_id_)]
             etype = self._refine(doc, trigger, row["event_type"])
+            if self._blocked(doc, trigger, etype, row["pos"]):
+                continue
             nxt = triggers[k + 1].start if k + 1 < len(triggers) else None
             lo = self._left_bound(doc, trigger, barriers)
             hi = self._right_bound(doc, trigger, nxt)
@@ -185,8 +236,27 @@ class EventFrames:
             })
         self._attach_dates(doc, frames)
         self._attach_quantities(doc, frames)
-        doc._.frames = frames
+        doc._.frames = self._absorb_killings(frames)
         return doc
+
+    @staticmethod
+    def _absorb_killings(frames: list[dict]) -> list[dict]:
+        """Deaths reported with another violent event in the same sentence belong to that event
+        (SCHEMA: Killing = deaths reported without another typed event)."""
+        out = []
+        for frame in frames:
+            if frame["type"] == "Killing":
+                sent = frame["trigger"].sent
+                hosts = [f for f in frames if f is not frame and f["type"] in CASUALTY_EVENTS - {"Killing"}
+                         and f["trigger"].sent.start == sent.start]
+                if hosts:
+                    host = min(hosts, key=lambda f: abs(f["trigger"].start - frame["trigger"].start))
+                    for key in ("killed", "injured", "casualties"):
+                        if host[key] is None:
+                            host[key] = frame[key]
+                    continue
+            out.append(frame)
+        return out
 
     def _attach_dates(self, doc: Doc, frames: list[dict]) -> None:
         dates = [s for s in doc.spans.get("timex", []) if s.label_ == "date"]

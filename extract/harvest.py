@@ -11,6 +11,7 @@ from spacy.tokens import Doc, Span
 
 from .arabic import match_key, normalize
 from .coalesce import coalesce
+from .events import SPEECH_ACTS
 from .lexicon import Lexicons
 from .reader import Article
 from .records import Anchor, ArticleRecord, EntityMention, EntityRef, EventMention, Source
@@ -63,6 +64,9 @@ def anchor(doc: Doc, start: int, end: int) -> Anchor:
 
 def _sources(frame: dict, lex: Lexicons, outlet: EntityRef | None) -> tuple[Source, ...]:
     claim = frame["claim"]
+    if claim is None and frame["type"] in SPEECH_ACTS and frame["agents"]:
+        # «نددت الخارجية السورية ...»: a condemnation is its author's own statement
+        return (Source(entity_ref(frame["agents"][0], lex)),)
     if claim is None:
         return (Source(outlet, voice=True),) if outlet else ()
     channel = entity_ref(claim["channel"], lex) if claim.get("channel") is not None else None

@@ -105,6 +105,7 @@ class Lexicons:
     demonyms: dict[str, str]
     demonym_heads: list[dict[str, str]]
     role_cues: list[dict[str, str]]
+    trigger_blockers: list[dict[str, str]]
     vocabulary: frozenset[str] = field(default_factory=frozenset)
 
     def entity(self, entity_id: str) -> GazetteerEntry | None:
@@ -149,6 +150,7 @@ def load_lexicons(data_dir: str | Path = DATA_DIR) -> Lexicons:
     }
     heads = read_table(data_dir / "demonym_heads.tsv", ("form", "kind"))
     role_cues = read_table(data_dir / "role_cues.tsv", ("form", "role"))
+    blockers = read_table(data_dir / "trigger_blockers.tsv", ("form", "event_type", "pos", "window"))
     vocab: set[str] = set()
     for entry in gazetteer.values():
         for alias in entry.aliases:
@@ -158,6 +160,6 @@ def load_lexicons(data_dir: str | Path = DATA_DIR) -> Lexicons:
             vocab.update(match_key(tok) for tok in row["form"].split())
     vocab.update(match_key(r["cue"]) for r in type_cues)
     vocab.update(demonyms)
-    vocab.update(match_key(r["form"]) for r in heads + role_cues)
+    vocab.update(match_key(r["form"]) for r in heads + role_cues + blockers)
     vocab.discard("")
-    return Lexicons(data_dir, gazetteer, phrases, type_cues, demonyms, heads, role_cues, frozenset(vocab))
+    return Lexicons(data_dir, gazetteer, phrases, type_cues, demonyms, heads, role_cues, blockers, frozenset(vocab))

@@ -124,7 +124,7 @@ class Quantities:
             if category is None and value is not None and (value >= 1900 and value <= 2100):
                 i = end  # a bare year
                 continue
-            role = self._role(doc, start, end, role_hint, casualties)
+            role = self._role(doc, start, end, role_hint, casualties, counted=category is not None)
             span = Span(doc, start, end, label=role)
             span._.value = {"value": value, "bound": bound, "category": category, "vague": vague}
             spans.append(span)
@@ -132,13 +132,15 @@ class Quantities:
         doc.spans["quantities"] = self._sum_coordinated(doc, filter_spans(spans))
         return doc
 
-    def _role(self, doc: Doc, start: int, end: int, role_hint: str | None, casualties: list[Span]) -> str:
+    def _role(self, doc: Doc, start: int, end: int, role_hint: str | None, casualties: list[Span], counted: bool) -> str:
         if role_hint in ("killed", "injured"):
             return role_hint
         sent = doc[start].sent
+        # a number of things (not people) takes a casualty role only from a word right beside it
+        window = self.role_window if counted else 1
         near = [
             c for c in casualties
-            if sent.start <= c.start < sent.end and (0 <= start - c.end <= self.role_window or 0 <= c.start - end <= self.role_window)
+            if sent.start <= c.start < sent.end and (0 <= start - c.end <= window or 0 <= c.start - end <= window)
         ]
         if near:
             nearest = min(near, key=lambda c: min(abs(start - c.end), abs(c.start - end)))

@@ -1,4 +1,8 @@
-"""Sentence boundaries for Arabic news: . ! ? ؟ … and line breaks; quotes stay with their sentence."""
+"""Sentence boundaries for Arabic news: . ! ? ؟ … and line breaks; quotes stay with their sentence.
+
+A spaced Latin comma before a و-clause («أمس , وقال بالي») also ends a sentence: some outlets
+use it as their full stop.
+"""
 from __future__ import annotations
 
 from spacy.language import Language
@@ -26,6 +30,9 @@ class SentenceSplitter:
             if "\n" in tok.text or "\n" in tok.whitespace_:
                 if i + 1 < n:
                     starts[i + 1] = True
+            elif tok.text == "," and tok.whitespace_ and i > 0 and doc[i - 1].whitespace_ and i + 1 < n and doc[i + 1].text.startswith("و"):
+                # some outlets separate sentences with a spaced Latin comma: «أمس , وقال بالي ...»
+                starts[i + 1] = True
             elif tok.text in ENDERS and not (i > 0 and tok.text == "." and doc[i - 1].like_num and i + 1 < n and doc[i + 1].like_num):
                 j = i + 1
                 while j < n and doc[j].text in CLOSERS:

@@ -100,7 +100,10 @@ class TimeExpressions:
                     doc._.published = published = d
                     break
         spans: list[Span] = []
+        periods = {c.end for c in cues if self._row(c)["kind"] == "period"}
         for start, end, label, (day, month, year) in absolute:
+            if start in periods:
+                label = "period"  # «منذ 20 شباط» is when something started, not when it happened
             value = None
             if label == "date":
                 if year is None and published is not None:

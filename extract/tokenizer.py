@@ -16,6 +16,8 @@ _EXTRA_INFIXES = [
     r"(?<=[0-9٠-٩])(?=[\u0621-\u064A])",
     r"(?<=[\u0621-\u064A])[،؛؟:](?=[\u0621-\u064A])",
     r"(?<=\u0640)(?=[\u0621-\u064A])",
+    # «الروسية.ودارت»: a full stop typed without the following space
+    r"(?<=[\u0621-\u064A])\.(?=[\u0621-\u064A])",
 ]
 
 
@@ -26,6 +28,8 @@ def create_arabic_tokenizer_callback():
     def customize(nlp):
         infixes = list(nlp.Defaults.infixes) + _EXTRA_INFIXES
         nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+        # spaCy's URL matcher takes «الروسية.ودارت» for a domain name and keeps it whole
+        nlp.tokenizer.url_match = None
         return nlp
 
     return customize
