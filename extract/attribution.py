@@ -15,10 +15,30 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from . import extensions  # noqa: F401
+from .arabic import match_key
 from .lexicon import DATA_DIR, load_lexicons
 
 SPEAKER_TYPES = frozenset({"Person", "Organization", "MediaOutlet", "GovernmentBody", "ArmedGroup", "StateForce", "Country"})
 CLAUSE_OPENERS = frozenset({"ان", "إن", "أن", "انه", "انها", "انهم", ":", "«", "“", '"', "”"})
+
+
+def _lam_governed(doc: Doc, span: Span) -> bool:
+    """Whether the preposition ل governs `span` («لرويترز», «لـ«رويترز»», «لوكالة فرانس برس»)."""
+    first = doc[span.start]
+    if first.text.startswith("ل") and not first.norm_.startswith("ل"):
+        return True
+    j = span.start - 1
+    while j >= 0 and doc[j].text in ("«", "“", '"'):
+        j -= 1
+    if j < 0:
+        return False
+    prev = doc[j]
+    # «لوكالة فرانس برس»: the ل sits on an organisation head before the name
+    return prev.text in ("ل", "لـ") or (prev.text.startswith("ل") and not prev.norm_.startswith("ل")
+                                          and any(c.start == j for c in doc.spans.get("org_cues", [])))
+
+
+RELATIVES = frozenset({"التي", "الذي", "الذين", "والتي", "والذي"})
 
 
 class Attribution:
@@ -28,6 +48,7 @@ class Attribution:
         self.name = name
         self.lex = load_lexicons(data_dir)
         self.window = speaker_window
+        self.clause_openers = frozenset(match_key(r["form"]) for r in self.lex.role_cues if r["role"] == "clause")
 
     def _speaker_after(self, doc: Doc, start: int, entities: list[Span], sent_end: int) -> tuple[Span | None, Span | None, int]:
         """Speaker phrase after a verb: prefer a person in it, else its first actor; plus channel."""
@@ -37,20 +58,20 @@ class Attribution:
                 limit = i
                 break
         inside = [e for e in entities if start <= e.start < limit and e.label_ in SPEAKER_TYPES]
-        if not inside:
-            return None, None, limit
-        person = next((e for e in inside if e.label_ == "Person"), None)
-        speaker = person or inside[0]
-        channel = None
-        for e in inside:
-            if e.start >= speaker.end and e.label_ == "MediaOutlet" and doc[e.start].text[:1] in ("ل",) or (
-                e.start > speaker.start and e.label_ == "MediaOutlet" and e.start > 0 and doc[e.start - 1].text in ("لـ", "ل")
-            ):
-                channel = e
-                break
-        if channel is speaker:
-            channel = None
-        return speaker, channel, limit
+        # «قال بالي لرويترز», «وقال لوكالة فرانس برس»: the ل-governed outlet is the channel
+        channels = [e for e in inside if e.label_ == "MediaOutlet" and _lam_governed(doc, e)]
+        speakers = [e for e in inside if e not in channels]
+        if not speakers:
+            return None, (channels[0] if channels else None), limit
+        person = next((e for e in speakers if e.label_ == "Person"), None)
+        speaker = person or speakers[0]
+        return speaker, (channels[0] if channels else None), limit
+
+    def _clause_start(self, doc: Doc, index: int, sent_start: int) -> int:
+        for i in range(index - 1, sent_start - 1, -1):
+            if self.clause_openers and doc[i].norm_ in self.clause_openers:
+                return i
+        return sent_start
 
     def _speaker_before(self, doc: Doc, verb_start: int, entities: list[Span], sent_start: int) -> Span | None:
         before = [e for e in entities if sent_start <= e.start and e.end <= verb_start and verb_start - e.end <= 4 and e.label_ in SPEAKER_TYPES]
@@ -72,6 +93,10 @@ class Attribution:
                 if kind in ("verb", "prep"):
                     speaker, channel, _ = self._speaker_after(doc, cue.end, entities, sent.end)
                     anon = next((a for a in anonymous_cues if cue.end <= a.start <= cue.end + 3), None)
+                    if speaker is None and anon is None and kind == "verb" and cue.start > 0 and doc[cue.start - 1].text in RELATIVES:
+                        # «نددت الخارجية ... والتي قالت»: the relative's head is the main clause's subject
+                        speaker = next((e for e in entities if sent.start <= e.start < cue.start
+                                        and e.label_ in SPEAKER_TYPES and not _lam_governed(doc, e)), None)
                     if speaker is None and anon is None and kind == "verb":
                         speaker = self._speaker_before(doc, cue.start, entities, sent.start)
                         if speaker is None:
@@ -81,8 +106,10 @@ class Attribution:
                         speaker = None
                     frame["speaker"], frame["channel"] = speaker, channel
                     if kind == "prep":
-                        # «..., وفق ما أفاد المرصد»: a source named at the end covers the sentence
-                        frame["start"] = sent.start if not any(f["sent"] == sent.start for f in claims) else cue.start
+                        # «..., وفق ما أفاد المرصد»: a source named at the end covers its clause —
+                        # back to the last clause opener («في حين», «بينما») or the sentence start
+                        if not any(f["sent"] == sent.start for f in claims):
+                            frame["start"] = self._clause_start(doc, cue.start, sent.start)
                 if frame["speaker"] is None and frame["anonymous"] is None:
                     if last_speaker is None or kind == "prep":
                         continue
@@ -91,7 +118,7 @@ class Attribution:
                     frame["kind"] = "continuation"
                 claims.append(frame)
                 last_speaker = frame
-            if not sent_cues:
+            if not sent_cues and any(t.is_alpha for t in sent):
                 # a sentence in the article's own voice ends the current speaker's turn,
                 # unless it is a bare quotation continuing it
                 first = doc[sent.start].text
@@ -101,12 +128,24 @@ class Attribution:
         return doc
 
 
+def sources_for(doc: Doc, token_index: int) -> list[dict]:
+    """Every frame crediting token `token_index`: its covering frame (see `source_for`) plus any
+    source preposition later in the same sentence («..., بحسب وكالة رويترز»), which vouches for
+    the whole sentence."""
+    main = source_for(doc, token_index)
+    if main is None:
+        return []
+    sent_start = doc[token_index].sent.start
+    later = [f for f in (doc._.claims or []) if f["sent"] == sent_start and f["kind"] == "prep"
+             and f["start"] > max(token_index, main["start"]) and f is not main]
+    return [main, *later]
+
+
 def source_for(doc: Doc, token_index: int) -> dict | None:
     """The reporting frame that covers token `token_index`, or None for the article's own voice.
 
     A frame covers its sentence from its start on; a sentence-final source preposition covers
-    the whole sentence; an event before the first frame of its sentence takes that frame too
-    when the frame is a verb whose object clause follows (VSO reporting puts it after).
+    its whole clause (its start is moved back to the clause opener).
     """
     sent_start = doc[token_index].sent.start
     in_sent = [f for f in (doc._.claims or []) if f["sent"] == sent_start]
@@ -115,7 +154,9 @@ def source_for(doc: Doc, token_index: int) -> dict | None:
     preceding = [f for f in in_sent if f["start"] <= token_index]
     if preceding:
         return preceding[-1]
-    return in_sent[0]
+    # a reporting verb after the event does not cover it («نددت الخارجية ... والتي قالت»);
+    # a trailing source preposition does (handled by its start), so nothing covers it here
+    return None
 
 
 @Language.factory("eventkg_attribution", default_config={"data_dir": str(DATA_DIR), "speaker_window": 10})

@@ -67,12 +67,13 @@ def merge(a: EventMention, b: EventMention, ancestors: Callable[[str], list[str]
         casualties=a.casualties if a.casualties is not None else b.casualties,
         sources=_union(a.sources, b.sources),
         more_evidence=_union(a.more_evidence, (b.evidence, *b.more_evidence)),
+        place_inferred=a.place_inferred and b.place_inferred,
     )
 
 
 def bare(event: EventMention) -> bool:
     """A mention that states no participant, place, date or figure («الاشتباكات عنيفة»)."""
-    return not (event.agents or event.targets or event.places or event.date
+    return not (event.agents or event.targets or (event.places and not event.place_inferred) or event.date
                 or any(v is not None for v in (event.killed, event.injured, event.count, event.casualties)))
 
 

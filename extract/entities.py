@@ -118,8 +118,9 @@ class EntityRecognizer:
         for cue in doc.spans.get("person_cues", []):
             if cue.label_ == "title" or cue.label_ == "kunya":
                 j = cue.end
-                # skip «باسم قوات سوريا الديمقراطية» / «التحالف» / an adjective like الكردي
-                while j < len(doc) and (j in taken or doc[j].text in QUOTE_OPEN | QUOTE_CLOSE):
+                titles = {i for c in doc.spans.get("person_cues", []) if c.label_ == "title" for i in range(c.start, c.end)}
+                # skip «باسم قوات سوريا الديمقراطية» / «التحالف» / a second title («الجنرال»)
+                while j < len(doc) and (j in taken or j in titles or doc[j].text in QUOTE_OPEN | QUOTE_CLOSE):
                     j += 1
                 start = cue.start if cue.label_ == "kunya" else j
                 end = self._name_after(doc, j, taken, cue_tokens, self.max_name_tokens)

@@ -4,7 +4,8 @@ Reads the span groups written by the cue matcher, entity recognizer, timex, quan
 attribution components and writes `doc._.frames`: one dict per trigger with keys
 `trigger` (Span), `type`, `agents`, `targets`, `places` (lists of entity Spans), `date`
 (ISO str | None), `killed`, `injured`, `count`, `casualties` (int | None), `certainty`
-("asserted" | "uncertain" | "negated") and `claim` (the attribution frame or None).
+("asserted" | "uncertain" | "negated"), `claim` (the covering attribution frame or None) and
+`claims` (that frame plus later source prepositions of the sentence).
 
 Roles are found within the trigger's clause window — from the previous clause opener
 (أن/إن, a reporting verb, another trigger's agent) to the next trigger — covering VSO and
@@ -18,7 +19,7 @@ from spacy.tokens import Doc, Span
 
 from . import extensions  # noqa: F401
 from .arabic import match_key
-from .attribution import source_for
+from .attribution import sources_for
 from .lexicon import DATA_DIR, load_lexicons
 
 # People speak and command, but the doers and targets of events in this domain are bodies.
@@ -37,14 +38,19 @@ CLAUSE_OPENERS = frozenset({"ان", "انه", "انها", "انهم", ":", "«",
 SKIP = frozenset({"«", "»", "“", "”", '"', "(", ")", "،", ","})
 # Heads between a preposition and the actor it governs: «من طيران التحالف», «على مواقع تنظيم داعش».
 HEADS = frozenset(match_key(w) for w in "تنظيم قوات طيران طائرات عناصر مقاتلي مقاتلو جنود مواقع أهداف مقرات جيش ميليشيا ميليشيات فصائل خلايا".split())
+# words ending in نا that are not «our/we»
+NOT_FIRST_PERSON = frozenset({"هنا", "احيانا", "مجانا", "امكانا", "ايمانا", "لبنانا", "ضمانا", "حنا", "سنا"})
+RELATIVE_PRONOUNS = frozenset({"الذي", "التي", "الذين", "اللذين", "اللتين"})
 GOVERNING_ROLES = frozenset({"governing", "target", "place", "between", "agent_by"})
 
 
 class EventFrames:
     """Pipe: triggers → typed event frames with roles, numbers, date, source and certainty."""
 
-    def __init__(self, nlp: Language, name: str, data_dir: str, window: int, hedge_window: int, negation_window: int):
+    def __init__(self, nlp: Language, name: str, data_dir: str, window: int, hedge_window: int,
+                 negation_window: int, place_memory: int):
         self.name = name
+        self.place_memory = place_memory
         self.lex = lex = load_lexicons(data_dir)
         self.window = window
         self.hedge_window = hedge_window
@@ -53,16 +59,19 @@ class EventFrames:
         self.blockers: dict[str, list[tuple[str, str, int]]] = {}
         for r in lex.trigger_blockers:
             self.blockers.setdefault(r["event_type"], []).append((match_key(r["form"]), r["pos"], int(r["window"])))
-        self.type_cues: dict[str, list[tuple[str, str, int]]] = {}
+        self.type_cues: dict[str, list[tuple[str, str, int, str]]] = {}
         for r in lex.type_cues:
-            self.type_cues.setdefault(r["event_type"], []).append((match_key(r["cue"]), r["new_type"], int(r["window"])))
+            self.type_cues.setdefault(r["event_type"], []).append(
+                (match_key(r["cue"]), r["new_type"], int(r["window"]), match_key(r.get("trigger", ""))))
 
     # -- typing --------------------------------------------------------------
     def _refine(self, doc: Doc, trigger: Span, etype: str) -> str:
         if len(trigger) > 1:
             return etype  # a phrase («قصف مدفعي», «هجوم انتحاري») already says its type
         sent = trigger.sent
-        for cue, new_type, window in self.type_cues.get(etype, []):
+        for cue, new_type, window, only in self.type_cues.get(etype, []):
+            if only and trigger[0].norm_ != only:
+                continue
             lo, hi = max(sent.start, trigger.start - window), min(sent.end, trigger.end + window)
             if any(doc[i].norm_ == cue for i in range(lo, hi)) or any(t.norm_ == cue for t in trigger):
                 return new_type
@@ -137,6 +146,7 @@ class EventFrames:
         actors_left = [e for e in left if e.label_ in ACTOR_TYPES and not is_place(e, lo)]
         actors_right = [e for e in right if e.label_ in ACTOR_TYPES and not is_place(e, trigger.end)]
         places = [e for e in right if is_place(e, trigger.end)] or [e for e in left if is_place(e, lo)]
+        places = [e for e in places if not self._directional_region(doc, e)]
 
         # «بين X و Y»: both sides of a clash
         if etype == "ArmedClash":
@@ -155,14 +165,22 @@ class EventFrames:
                 agents = [first]
                 if etype == "ArmedClash" and len(actors_right) > 1:
                     agents = actors_right[:2]
-        # relative / passive frames name the agent after the trigger: «ضربات نفذها التحالف»
+        # relative / passive frames name the agent after the trigger: «ضربات نفذها التحالف»,
+        # «هجومين شنهما، أمس الأربعاء، مقاتلو تنظيم داعش»
         if not agents:
-            agents = [e for e in actors_right if self._cue_before(doc, e, trigger.end, 2) == "agent_by"][:1]
+            by = next((i for i in range(trigger.end, min(hi, trigger.end + 3))
+                       if self.role_cues.get(doc[i].norm_) == "agent_by"), None)
+            if by is not None:
+                agents = [e for e in actors_right if e.start > by and not self._governed(doc, e, by + 1)][:1]
         # SVO: the nearest actor before the trigger in its clause, if no preposition governs it
         if not agents:
             subjects = [e for e in actors_left if not self._governed(doc, e, lo)]
             if subjects:
                 agents = [subjects[-1]]
+        # a relative clause's subject is its head: «التنظيم الذي كان ... يسيطر»
+        if not agents and lo > 0 and doc[lo - 1].norm_ in RELATIVE_PRONOUNS and pos == "verb":
+            head = [e for e in ents if e.end == lo - 1 and e.label_ in ACTOR_TYPES]
+            agents = head[:1]
         agent_ids = {a.kb_id_ for a in agents}
         if etype in TARGETED:
             cued = [e for e in actors_right if e.kb_id_ not in agent_ids and self._cue_before(doc, e, trigger.end, 3) in ("target", "between")]
@@ -171,6 +189,25 @@ class EventFrames:
             elif etype == "Condemnation":
                 targets = [e for e in actors_right if e.kb_id_ not in agent_ids][:1]
         return agents, targets, places
+
+    def _speaker_side(self, doc: Doc, speaker: Span, lo: int, hi: int) -> list[Span]:
+        """«استكملت قواتنا», «قمنا بالاقتحام»: a first-person plural in the speaker's words makes
+        the speaker's side (their body, via the gazetteer affiliation) the agent."""
+        side = self.lex.affiliation(speaker.kb_id_)
+        if side is None:
+            return []
+        for i in range(lo, hi):
+            form = doc[i].norm_
+            if form.endswith("نا") and len(form) >= 4 and form not in NOT_FIRST_PERSON and doc[i].is_alpha:
+                return [Span(doc, i, i + 1, label=self.lex.gazetteer[side].type, kb_id=side)]
+        return []
+
+    def _directional_region(self, doc: Doc, place: Span) -> bool:
+        """«شرقي نهر الفرات», «شرق الفرات»: a river used to name a region, not a place of events."""
+        entry = self.lex.gazetteer.get(place.kb_id_)
+        if entry is None or entry.subtype != "river":
+            return False
+        return place.start > 0 and self.role_cues.get(doc[place.start - 1].norm_) == "place"
 
     @staticmethod
     def _most_specific(places: list[Span], lex) -> list[Span]:
@@ -216,6 +253,7 @@ class EventFrames:
         reporting = [c for c in doc.spans.get("reporting", []) if c.label_ in ("verb", "prep", "continuation")]
         barriers = [c.end - 1 for c in reporting]
         frames = []
+        sent_index = {s.start: k for k, s in enumerate(doc.sents)}
         for k, trigger in enumerate(triggers):
             row = self.lex.phrases["triggers"][int(trigger.kb_id_)]
             etype = self._refine(doc, trigger, row["event_type"])
@@ -225,19 +263,41 @@ class EventFrames:
             lo = self._left_bound(doc, trigger, barriers)
             hi = self._right_bound(doc, trigger, nxt)
             agents, targets, places = self._roles(doc, trigger, etype, row["pos"], ents, lo, hi)
-            claim = source_for(doc, trigger.start)
+            if not agents and claim is not None and claim["speaker"] is not None:
+                agents = self._speaker_side(doc, claim["speaker"], lo, hi)
+            if row.get("subject") == "target" and agents and not targets:
+                agents, targets = [], agents  # «خسر التنظيم الرقة»: the subject is the loser
+            claims = sources_for(doc, trigger.start)
+            claim = claims[0] if claims else None
             frames.append({
                 "trigger": trigger, "window": (lo, hi), "type": etype, "pos": row["pos"],
                 "agents": agents, "targets": targets,
                 "places": self._most_specific(places, self.lex),
                 "date": None, "killed": None, "injured": None, "count": None, "casualties": None,
                 "certainty": self._certainty(doc, trigger, certainty_cues, claim["start"] if claim else None),
-                "claim": claim,
+                "claim": claim, "claims": claims,
+                "sent_index": sent_index[trigger.sent.start],
+                "caused": any(self.role_cues.get(doc[i].norm_) == "cause"
+                              for i in range(max(trigger.sent.start, trigger.start - 3), trigger.start)),
             })
         self._attach_dates(doc, frames)
         self._attach_quantities(doc, frames)
+        self._inherit_places(doc, frames)
         doc._.frames = self._absorb_killings(frames)
         return doc
+
+    def _inherit_places(self, doc: Doc, frames: list[dict]) -> None:
+        """An event with no stated place happened where the story is: the place of the latest
+        earlier event within `place_memory` sentences (not for statements such as condemnations)."""
+        sent_index = {s.start: k for k, s in enumerate(doc.sents)}
+        last: tuple[int, list[Span]] | None = None
+        for frame in frames:
+            here = sent_index[frame["trigger"].sent.start]
+            if frame["places"]:
+                last = (here, frame["places"])
+            elif last is not None and frame["type"] not in SPEECH_ACTS and here - last[0] <= self.place_memory:
+                frame["places"] = list(last[1])
+                frame["inherited_place"] = True
 
     @staticmethod
     def _absorb_killings(frames: list[dict]) -> list[dict]:
@@ -249,8 +309,13 @@ class EventFrames:
                 sent = frame["trigger"].sent
                 hosts = [f for f in frames if f is not frame and f["type"] in CASUALTY_EVENTS - {"Killing"}
                          and f["trigger"].sent.start == sent.start]
+                if not hosts and frame.get("caused"):
+                    # «... أدت لمقتل 16 مدنياً»: deaths caused by the event reported just before
+                    hosts = [f for f in out if f["type"] in CASUALTY_EVENTS - {"Killing"}
+                             and 0 <= frame["sent_index"] - f["sent_index"] <= 1][-1:]
                 if hosts:
                     host = min(hosts, key=lambda f: abs(f["trigger"].start - frame["trigger"].start))
+                    host["claims"] = host["claims"] + [c for c in frame["claims"] if c not in host["claims"]]
                     for key in ("killed", "injured", "casualties"):
                         if host[key] is None:
                             host[key] = frame[key]
@@ -288,7 +353,9 @@ class EventFrames:
 
 @Language.factory(
     "eventkg_events",
-    default_config={"data_dir": str(DATA_DIR), "window": 14, "hedge_window": 6, "negation_window": 2},
+    default_config={"data_dir": str(DATA_DIR), "window": 14, "hedge_window": 6, "negation_window": 2,
+                    "place_memory": 2},
 )
-def make_event_frames(nlp: Language, name: str, data_dir: str, window: int, hedge_window: int, negation_window: int) -> EventFrames:
-    return EventFrames(nlp, name, data_dir, window, hedge_window, negation_window)
+def make_event_frames(nlp: Language, name: str, data_dir: str, window: int, hedge_window: int,
+                      negation_window: int, place_memory: int) -> EventFrames:
+    return EventFrames(nlp, name, data_dir, window, hedge_window, negation_window, place_memory)

@@ -63,18 +63,20 @@ def anchor(doc: Doc, start: int, end: int) -> Anchor:
 
 
 def _sources(frame: dict, lex: Lexicons, outlet: EntityRef | None) -> tuple[Source, ...]:
-    claim = frame["claim"]
-    if claim is None and frame["type"] in SPEECH_ACTS and frame["agents"]:
+    claims = frame["claims"]
+    if not claims and frame["type"] in SPEECH_ACTS and frame["agents"]:
         # «نددت الخارجية السورية ...»: a condemnation is its author's own statement
         return (Source(entity_ref(frame["agents"][0], lex)),)
-    if claim is None:
+    if not claims:
         return (Source(outlet, voice=True),) if outlet else ()
-    channel = entity_ref(claim["channel"], lex) if claim.get("channel") is not None else None
-    if claim["speaker"] is not None:
-        return (Source(entity_ref(claim["speaker"], lex), channel),)
-    if claim["anonymous"]:
-        return (Source(anonymous_ref(claim["anonymous"]), channel),)
-    return ()
+    out = []
+    for claim in claims:
+        channel = entity_ref(claim["channel"], lex) if claim.get("channel") is not None else None
+        if claim["speaker"] is not None:
+            out.append(Source(entity_ref(claim["speaker"], lex), channel))
+        elif claim["anonymous"]:
+            out.append(Source(anonymous_ref(claim["anonymous"]), channel))
+    return tuple(dict.fromkeys(out))
 
 
 def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
@@ -99,6 +101,7 @@ def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
             killed=frame["killed"], injured=frame["injured"], count=frame["count"],
             casualties=frame["casualties"], certainty=frame["certainty"],
             sources=_sources(frame, lex, outlet),
+            place_inferred=frame.get("inherited_place", False),
         ))
     entities = {m.entity.key: m.entity for m in mentions}
     for event in events:

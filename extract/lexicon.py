@@ -106,10 +106,20 @@ class Lexicons:
     demonym_heads: list[dict[str, str]]
     role_cues: list[dict[str, str]]
     trigger_blockers: list[dict[str, str]]
+    affiliations: dict[str, str]
     vocabulary: frozenset[str] = field(default_factory=frozenset)
 
     def entity(self, entity_id: str) -> GazetteerEntry | None:
         return self.gazetteer.get(entity_id)
+
+    def affiliation(self, entity_id: str) -> str | None:
+        """The body a person speaks for (via their gazetteer tag), or the body itself."""
+        entry = self.gazetteer.get(entity_id)
+        if entry is None:
+            return None
+        if entry.type == "Person":
+            return self.affiliations.get(entry.subtype)
+        return entry.id if entry.type in ("ArmedGroup", "StateForce", "GovernmentBody", "Country") else None
 
     def ancestors(self, entity_id: str) -> list[str]:
         """Ids of the places containing `entity_id`, nearest first (cycle-safe)."""
@@ -151,6 +161,10 @@ def load_lexicons(data_dir: str | Path = DATA_DIR) -> Lexicons:
     heads = read_table(data_dir / "demonym_heads.tsv", ("form", "kind"))
     role_cues = read_table(data_dir / "role_cues.tsv", ("form", "role"))
     blockers = read_table(data_dir / "trigger_blockers.tsv", ("form", "event_type", "pos", "window"))
+    affiliations = {r["tag"]: r["entity_id"] for r in read_table(data_dir / "affiliations.tsv", ("tag", "entity_id"))}
+    for tag, entity_id in affiliations.items():
+        if entity_id not in gazetteer:
+            raise LexiconError(f"{data_dir / 'affiliations.tsv'}: {tag!r} → unknown gazetteer id {entity_id!r}")
     vocab: set[str] = set()
     for entry in gazetteer.values():
         for alias in entry.aliases:
@@ -162,4 +176,5 @@ def load_lexicons(data_dir: str | Path = DATA_DIR) -> Lexicons:
     vocab.update(demonyms)
     vocab.update(match_key(r["form"]) for r in heads + role_cues + blockers)
     vocab.discard("")
-    return Lexicons(data_dir, gazetteer, phrases, type_cues, demonyms, heads, role_cues, blockers, frozenset(vocab))
+    return Lexicons(data_dir, gazetteer, phrases, type_cues, demonyms, heads, role_cues, blockers, affiliations,
+                    frozenset(vocab))

@@ -23,6 +23,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -142,17 +143,30 @@ _CLEAN_TABLE.update({ord(ch): None for ch in _BIDI_AND_ZERO_WIDTH})
 # C0 (but tab and newline), DEL and C1 controls left after line-break normalisation.
 _CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]+")
 
-_NON_LETTERS_RE = re.compile(r"[\W\d_]+")
-_ARABIC_LETTERS_RE = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]+")
-_ASCII_OR_SPACE_RE = re.compile(r"[\x00-\x7f\s]+")
-# Arabic script plus the typographic characters Windows-1256 Arabic text uses.
-_CP1256_ARABIC_RE = re.compile(
-    "[\u0600-\u06ff\u00ab\u00bb\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e"
-    "\u2022\u2026\u200c\u200d\u200e\u200f\u00ad\u00b0\u00d7\u00f7]+"
+# Only searched for (cheap), so the slower dict-based translate runs only when needed.
+_LINE_BREAK_RE = re.compile(f"[{_LINE_BREAKS}]")
+_CLEAN_CHARS_RE = re.compile("[" + "".join(map(chr, sorted(_CLEAN_TABLE))) + "]")
+
+_ARABIC_RANGES = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF))
+
+
+def _is_arabic(ch: str) -> bool:
+    return any(lo <= ord(ch) <= hi for lo, hi in _ARABIC_RANGES)
+
+
+# Windows-1256 bytes that decode to Arabic script or to the typographic characters
+# Arabic text uses; and the non-ASCII bytes that are not (NBSP) whitespace.
+_CP1256_TYPOGRAPHIC = set("«»–—‘’‚“”„•…\u200c\u200d\u200e\u200f\u00ad°×÷")
+_CP1256_ARABIC_BYTES = bytes(
+    b for b in range(0x80, 0x100)
+    if _is_arabic(c := bytes([b]).decode("cp1256")) or c in _CP1256_TYPOGRAPHIC
 )
+_NOT_CP1256_ARABIC_BYTES = bytes(b for b in range(256) if b not in _CP1256_ARABIC_BYTES)
+_ASCII_AND_NBSP_BYTES = bytes([*range(0x80), 0xA0])
+
 
 _HTML_HINT_RE = re.compile(
-    r"<\s*/?\s*(?:!doctype|html|head|body|p|div|br|span|a|li|ul|ol|h[1-6]|table|tr|td|th"
+    r"</?(?:!doctype|html|head|body|p|div|br|span|a|li|ul|ol|h[1-6]|table|tr|td|th"
     r"|script|style|meta|title|article|section|strong|em|b|i|img)\b[^<>]*>",
     re.IGNORECASE,
 )
@@ -217,7 +231,59 @@ class _TextExtractor(HTMLParser):
         self.pieces.append(data if self._pre else self._WS.sub(" ", data))
 
 
+# html.parser rescans from every '<' that starts an unfinished construct (`<a` without
+# '>', `<!--` without '-->', `</`, `<?` ...), which is quadratic on malformed input. So the
+# markup is first rewritten, in one linear pass, into a form it parses in one go: only
+# attribute-free `<tag>`, `</tag>` and `<tag/>`, with every other '<' escaped.
+_RAW_TEXT_START_RE = re.compile(r"<(script|style)(?=[\s/>])", re.IGNORECASE)
+_RAW_TEXT_END_RE = {
+    name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in ("script", "style")
+}
+_MARKUP_RE = re.compile(
+    r"<(?P<slash>/?)(?P<name>[A-Za-z][A-Za-z0-9:-]*)(?=[\s/>])(?P<rest>[^<>]*)>"  # tag
+    r"|<[!?][^<>]*>"  # doctype, processing instruction, CDATA marker, stray comment end
+    r"|<"  # anything else is text
+)
+
+
+def _drop_raw_text_and_comments(text: str) -> str:
+    """Remove comments and <script>/<style> elements with their content, linearly."""
+    out: list[str] = []
+    pos = 0
+    # The next candidates are remembered, so no stretch of text is searched twice.
+    comment = text.find("<!--")
+    raw = _RAW_TEXT_START_RE.search(text)
+    while comment >= 0 or raw is not None:
+        if raw is None or 0 <= comment < raw.start():
+            out.append(text[pos:comment])
+            end = text.find("-->", comment + 4)
+            if end < 0:  # unclosed comment: hides the rest, as in browsers
+                return "".join(out)
+            pos = end + 3
+        else:
+            out.append(text[pos : raw.start()])
+            end_match = _RAW_TEXT_END_RE[raw.group(1).lower()].search(text, raw.end())
+            if end_match is None:  # unclosed <script>: swallows the rest, as in browsers
+                return "".join(out)
+            pos = end_match.end()
+        if 0 <= comment < pos:
+            comment = text.find("<!--", pos)
+        if raw is not None and raw.start() < pos:
+            raw = _RAW_TEXT_START_RE.search(text, pos)
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _normalise_markup(match: re.Match[str]) -> str:
+    name = match.group("name")
+    if name is None:
+        return "&lt;" if match.group(0) == "<" else ""
+    self_closing = not match.group("slash") and match.group("rest").rstrip().endswith("/")
+    return f"<{match.group('slash')}{name.lower()}{'/' if self_closing else ''}>"
+
+
 def _strip_html(text: str) -> str:
+    text = _MARKUP_RE.sub(_normalise_markup, _drop_raw_text_and_comments(text))
     parser = _TextExtractor()
     parser.feed(text)
     parser.close()
@@ -230,26 +296,23 @@ def _strip_html(text: str) -> str:
 # --------------------------------------------------------------------------- helpers
 
 
-def _count(pattern: re.Pattern[str], text: str) -> int:
-    """Number of characters of `text` matched by a character-class `pattern` (linear)."""
-    return len(text) - len(pattern.sub("", text))
+def _arabic_letter_share(text: str) -> float:
+    """Share of Arabic letters among all letters (0.0 without letters), in one C pass."""
+    letters = arabic = 0
+    for ch, n in Counter(text).items():
+        if ch.isalpha():
+            letters += n
+            if _is_arabic(ch):
+                arabic += n
+    return arabic / letters if letters else 0.0
 
 
-def _arabic_letter_share(text: str) -> tuple[float, int]:
-    letters = _NON_LETTERS_RE.sub("", text)
-    if not letters:
-        return 0.0, 0
-    return _count(_ARABIC_LETTERS_RE, letters) / len(letters), len(letters)
-
-
-def _plausible_cp1256_arabic(text: str) -> bool:
-    non_ascii = _ASCII_OR_SPACE_RE.sub("", text)
-    if not non_ascii:
-        return False
-    if _count(_CP1256_ARABIC_RE, non_ascii) / len(non_ascii) < MIN_CP1256_ARABIC_SHARE:
-        return False
-    share, n_letters = _arabic_letter_share(text)
-    return n_letters > 0 and share >= 0.5
+def _plausible_cp1256_arabic(data: bytes) -> bool:
+    """Whether `data`, read as Windows-1256, is Arabic: its non-ASCII bytes nearly all
+    decode to Arabic script or Arabic typography. Random bytes give ~60%, Latin-1 ~0%."""
+    n_high = len(data.translate(None, _ASCII_AND_NBSP_BYTES))
+    n_arabic = len(data.translate(None, _NOT_CP1256_ARABIC_BYTES))
+    return n_high > 0 and n_arabic >= MIN_CP1256_ARABIC_SHARE * n_high
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -281,23 +344,29 @@ def _decode(path: Path, data: bytes, warnings: list[str]) -> str:
     except UnicodeDecodeError as err:
         first_bad = bom + err.start
 
-    text = data.decode("cp1256", errors="replace")
-    if "\ufffd" not in text and _plausible_cp1256_arabic(text):
+    if _plausible_cp1256_arabic(data):
+        # Every byte has a Windows-1256 character, so this cannot fail.
         warnings.append(WARN_CP1256)
-        return text
+        return data.decode("cp1256")
     raise InputError(
         path, "not UTF-8 and not Windows-1256 Arabic text", line=_line_of(data, first_bad)
     )
 
 
+def _normalise_line_breaks(text: str) -> str:
+    text = text.replace("\r\n", "\n")
+    return text.translate(_LINE_TABLE) if _LINE_BREAK_RE.search(text) else text
+
+
 def _clean(text: str, warnings: list[str]) -> str:
-    text = text.replace("\r\n", "\n").translate(_LINE_TABLE)
+    text = _normalise_line_breaks(text)
     if _HTML_HINT_RE.search(text):
         text = _strip_html(text)
         warnings.append(WARN_HTML)
         # Entities may have produced line-break characters of their own.
-        text = text.replace("\r\n", "\n").translate(_LINE_TABLE)
-    text = text.translate(_CLEAN_TABLE)
+        text = _normalise_line_breaks(text)
+    if _CLEAN_CHARS_RE.search(text):
+        text = text.translate(_CLEAN_TABLE)
     # Stray controls (e.g. the DOS end-of-file mark ^Z) are not text; a large share
     # already made the file "binary".
     n_before = len(text)
@@ -340,7 +409,7 @@ def read_article(path: Path, meta: ArticleMeta | None = None) -> Article:
     if not text.strip():
         raise InputError(path, "empty article")
 
-    share, _ = _arabic_letter_share(text)
+    share = _arabic_letter_share(text)
     if share < MIN_ARABIC_LETTER_SHARE:
         raise InputError(path, f"not an Arabic article ({int(share * 100)}% Arabic letters)")
 
@@ -354,7 +423,7 @@ def read_article(path: Path, meta: ArticleMeta | None = None) -> Article:
     )
 
 
-_ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SIDECAR_FIELDS = ("outlet", "url")
 
 
@@ -470,13 +539,16 @@ def collect_inputs(
     metas: dict[str, ArticleMeta] = {}
     errors: list[InputError] = []
 
+    seen_folders: set[Path] = set()
+
     def add(article: Path) -> bool:
         key = article.resolve()
         if key in by_key:
             return True
         other = stems.get(article.stem)
         if other is not None:
-            errors.append(InputError(article, f"duplicate article id {article.stem!r} (also {other})"))
+            reason = f"duplicate article id {article.stem!r} (also {other})"
+            errors.append(InputError(article, reason))
             return False
         by_key[key] = article
         stems[article.stem] = article
@@ -484,10 +556,18 @@ def collect_inputs(
 
     for path in map(Path, paths):
         if path.is_dir():
-            files = sorted(
-                (p for p in path.iterdir() if p.is_file() and _is_txt(p) and not p.name.startswith(".")),
-                key=lambda p: p.name,
-            )
+            if path.resolve() in seen_folders:  # given twice: report its sidecar once
+                continue
+            seen_folders.add(path.resolve())
+            try:
+                files = sorted(
+                    (p for p in path.iterdir() if _is_txt(p) and not p.name.startswith(".")),
+                    key=lambda p: p.name,
+                )
+                files = [p for p in files if p.is_file()]
+            except OSError as err:
+                errors.append(InputError(path, f"cannot read folder: {err.strerror or err}"))
+                continue
             if not files:
                 errors.append(InputError(path, "folder has no .txt files"))
             added = {p.stem for p in files if add(p)}
@@ -500,9 +580,8 @@ def collect_inputs(
                     if art_id in added:
                         metas[art_id] = meta
                     elif art_id not in in_folder:  # else: a duplicate stem, already reported
-                        errors.append(
-                            InputError(sidecar, f"unknown id {art_id!r}", line=side_lines[art_id])
-                        )
+                        line = side_lines[art_id]
+                        errors.append(InputError(sidecar, f"unknown id {art_id!r}", line=line))
         elif path.is_file():
             if _is_txt(path):
                 add(path)

@@ -67,6 +67,7 @@ class EventMention:
     certainty: str = "asserted"
     sources: tuple[Source, ...] = ()
     more_evidence: tuple[Anchor, ...] = ()
+    place_inferred: bool = False     # places taken from the story's context, not stated with the event
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,13 @@ class SentenceSplitter:
         while i < n:
             tok = doc[i]
             if "\n" in tok.text or "\n" in tok.whitespace_:
-                if i + 1 < n:
-                    starts[i + 1] = True
+                # the next sentence starts at the next real token; blank lines join the previous one
+                j = i + 1
+                while j < n and doc[j].is_space:
+                    j += 1
+                if j < n:
+                    starts[j] = True
+                i = j - 1 if j > i + 1 else i
             elif tok.text == "," and tok.whitespace_ and i > 0 and doc[i - 1].whitespace_ and i + 1 < n and doc[i + 1].text.startswith("و"):
                 # some outlets separate sentences with a spaced Latin comma: «أمس , وقال بالي ...»
                 starts[i + 1] = True
