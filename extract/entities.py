@@ -49,6 +49,7 @@ class EntityRecognizer:
             self.matcher.add(f"{entry.type}|{entry.id}", [p for p in patterns if len(p)])
         self.heads = {phrase_doc(nlp.vocab, nlp.tokenizer, r["form"])[0].norm_ for r in lex.demonym_heads}
         self.stop = {phrase_doc(nlp.vocab, nlp.tokenizer, r["form"])[0].norm_ for r in lex.phrases["stopwords"]}
+        self.stop_function = frozenset(self.stop)
         # words some cue lexicon knows (سيطرة، المنطقة، الإرهابي ...) are never part of a rule-found name
         gazetteer_words = {
             t.norm_ for e in lex.gazetteer.values() for a in e.aliases for t in phrase_doc(nlp.vocab, nlp.tokenizer, a)
@@ -92,9 +93,14 @@ class EntityRecognizer:
             known.append(Span(doc, start, end, label=etype, kb_id=eid))
         for i in range(len(doc) - 1):
             if doc[i].norm_ in self.heads:
-                country = self.lexicons.demonyms.get(doc[i + 1].norm_)
-                if country and country in self.lexicons.gazetteer:
-                    known.append(Span(doc, i, i + 2, label="Country", kb_id=country))
+                # «الطائرات الروسية», «قوات الأمن التركية», «الطيران الحربي الروسي»
+                for j in range(i + 1, min(i + 4, len(doc))):
+                    country = self.lexicons.demonyms.get(doc[j].norm_)
+                    if country and country in self.lexicons.gazetteer:
+                        known.append(Span(doc, i, j + 1, label="Country", kb_id=country))
+                        break
+                    if not doc[j].is_alpha or doc[j].norm_ in self.stop_function:
+                        break
         known = filter_spans(known)
         taken = {i for s in known for i in range(s.start, s.end)}
         cue_tokens = {
@@ -158,6 +164,9 @@ class EntityRecognizer:
                     start = cue.start
                 add(start, end, "Place")
         for cue in doc.spans.get("org_cues", []):
+            # a definite head («التنظيم يتراجع») is a description of a known body, not a new name
+            if "ال" in doc[cue.start].text[:4]:
+                continue
             j = cue.end
             quoted = self._quoted(doc, j)
             if quoted:

@@ -232,7 +232,12 @@ class EventFrames:
             if claim_start is not None and cue.start < claim_start and cue.label_ != "negated":
                 continue
             distance = trigger.start - cue.end
-            if cue.label_ == "negated" and distance <= self.negation_window:
+            scope = self.lex.phrases["certainty"][int(cue.kb_id_)]["scope"]
+            if cue.label_ == "negated" and (scope == "sentence" or (
+                    distance <= self.negation_window
+                    and not any(t.is_punct for t in doc[cue.end:trigger.start]))):
+                # «نفت الوزارة أن تكون طائراتها قصفت»: a denial covers its whole complement;
+                # «لم تشن الطائرات أي غارات»: a negation covers its own clause
                 return "negated"
             if cue.label_ == "uncertain" and distance <= self.hedge_window:
                 return "uncertain"
@@ -263,12 +268,12 @@ class EventFrames:
             lo = self._left_bound(doc, trigger, barriers)
             hi = self._right_bound(doc, trigger, nxt)
             agents, targets, places = self._roles(doc, trigger, etype, row["pos"], ents, lo, hi)
+            claims = sources_for(doc, trigger.start)
+            claim = claims[0] if claims else None
             if not agents and claim is not None and claim["speaker"] is not None:
                 agents = self._speaker_side(doc, claim["speaker"], lo, hi)
             if row.get("subject") == "target" and agents and not targets:
                 agents, targets = [], agents  # «خسر التنظيم الرقة»: the subject is the loser
-            claims = sources_for(doc, trigger.start)
-            claim = claims[0] if claims else None
             frames.append({
                 "trigger": trigger, "window": (lo, hi), "type": etype, "pos": row["pos"],
                 "agents": agents, "targets": targets,
@@ -353,7 +358,7 @@ class EventFrames:
 
 @Language.factory(
     "eventkg_events",
-    default_config={"data_dir": str(DATA_DIR), "window": 14, "hedge_window": 6, "negation_window": 2,
+    default_config={"data_dir": str(DATA_DIR), "window": 14, "hedge_window": 6, "negation_window": 4,
                     "place_memory": 2},
 )
 def make_event_frames(nlp: Language, name: str, data_dir: str, window: int, hedge_window: int,

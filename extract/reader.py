@@ -11,10 +11,10 @@ once, here, and only does things that are safe for Arabic news:
   character at a time (NFKC of the whole text would also rewrite digits and punctuation);
 * bidi controls and zero-width characters removed, stray control characters removed;
 * every line break (``\\r\\n``, ``\\r``, U+2028, ...) becomes ``\\n``, so that
-  ``text.splitlines() == text.split("\\n")`` and line-based tools agree with offsets.
+  `str.splitlines()` breaks only at ``\\n`` and line-based tools agree with offsets.
 
-Every step is a `str.translate`, a regex or a list join, so multi-megabyte inputs are
-processed in linear time.
+Every step is a `str.translate`, a regex, a `Counter` or a list join, so multi-megabyte
+inputs are processed in linear time.
 """
 from __future__ import annotations
 
@@ -187,8 +187,9 @@ class _TextExtractor(HTMLParser):
     # ... list items, rows and <br> only start a new line.
     LINE = frozenset({"br", "li", "tr", "dt", "dd"})
     CELL = frozenset({"td", "th"})
-    # Not text a reader sees; <title> would duplicate the headline.
-    SKIP = frozenset({"script", "style", "noscript", "template", "title", "head"})
+    # Not text a reader sees; <title> would duplicate the headline. (<script>/<style> are
+    # already gone, see `_drop_raw_text_and_comments`.)
+    SKIP = frozenset({"script", "style", "noscript", "template", "title"})
     PRE = frozenset({"pre", "textarea"})
     _WS = re.compile(r"[ \t\n\r\f]+")  # HTML whitespace: NBSP is not collapsed
 
@@ -199,6 +200,8 @@ class _TextExtractor(HTMLParser):
         self._pre = 0
 
     def handle_starttag(self, tag: str, attrs) -> None:
+        if tag == "body":  # an unclosed <title> or <noscript> must not hide the article
+            self._skip = 0
         if tag in self.SKIP:
             self._skip += 1
         elif tag in self.PRE:

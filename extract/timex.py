@@ -17,6 +17,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from . import extensions  # noqa: F401
+from .arabic import match_key
 from .lexicon import DATA_DIR, load_lexicons
 
 YEAR_WORDS = frozenset({"عام", "سنه", "العام"})
@@ -42,6 +43,10 @@ class TimeExpressions:
         self.name = name
         self.lexicons = load_lexicons(data_dir)
         self.dateline_chars = dateline_chars
+        self._relative_words = {
+            match_key(r["form"]): int(r["value"]) for r in self.lexicons.phrases["dates"]
+            if r["kind"] == "relative" and " " not in r["form"] and not r["value"].startswith("span")
+        }
 
     def _row(self, span: Span) -> dict[str, str]:
         return self.lexicons.phrases["dates"][int(span.kb_id_)]
@@ -135,6 +140,10 @@ class TimeExpressions:
             elif kind == "weekday" and published is not None:
                 back = (published.weekday() - int(row["value"])) % 7
                 value = published - dt.timedelta(days=back)
+                # «أمس الإثنين» as one cue: the relative day must agree with the weekday
+                offset = self._relative_words.get(doc[cue.start].norm_)
+                if offset is not None and published + dt.timedelta(days=offset) != value:
+                    value = None
             label = "date" if value else "period"
             span = Span(doc, cue.start, end, label=label)
             span._.value = value.isoformat() if value else None

@@ -1,0 +1,58 @@
+"""Entities: gazetteer names through clitics and spelling variants, context rules, coreference."""
+from __future__ import annotations
+
+import pytest
+
+
+def entities(doc):
+    return [(s.text, s.label_, s.kb_id_) for s in doc.spans["entities"]]
+
+
+def ids(doc):
+    return {s.kb_id_ for s in doc.spans["entities"]}
+
+
+@pytest.mark.parametrize("text,expected_id", [
+    ("وقسد تسيطر على القرية", "syrian-democratic-forces"),
+    ("قالت قوات سورية الديموقراطية إن", "syrian-democratic-forces"),
+    ("أعلن تنظيم الدولة الإسلامية مسؤوليته", "islamic-state"),
+    ("هاجم مسلحون من جبهة النصرة", "hayat-tahrir-al-sham"),
+    ("وصلت التعزيزات بالباغوز أمس", "baghouz"),
+    ("غارات للتحالف على الميادين", "international-coalition"),
+    ("غارات للتحالف على الميادين", "mayadin"),
+    ("اعتقلت عناصر لـ«جند الأقصى» في سراقب", "jund-al-aqsa"),
+    ("قصفت الطائرات الروسية ريف حماة", "russia"),
+    ("وقال الجانب التركي إن", "turkey"),
+    ("قال المرصد السوري لحقوق الإنسان", "sohr"),
+    ("نقلت وكالة سانا عن مصدر", "sana"),
+])
+def test_gazetteer_names(doc_of, text, expected_id):
+    assert expected_id in ids(doc_of(text)), entities(doc_of(text))
+
+
+@pytest.mark.parametrize("text,name,label", [
+    ("وقال المتحدث باسم الفصيل أبو خالد الحموي إن", "أبو خالد الحموي", "Person"),
+    ("وقال الناطق باسم جيش العزة سامر الحسن لوكالة", "سامر الحسن", "Person"),
+    ("وقال العقيد فراس الحمدان إن القوات", "فراس الحمدان", "Person"),
+    ("قصفت الطائرات قرية كفرعويد جنوب إدلب", "كفرعويد", "Place"),
+    ("اندلعت اشتباكات في بلدة تل مرعي", "تل مرعي", "Place"),
+    ("نزح المدنيون إلى مخيم البردان", "مخيم البردان", "Place"),
+])
+def test_context_rules_find_unknown_names(doc_of, text, name, label):
+    found = [(s.text, s.label_) for s in doc_of(text).spans["entities"]]
+    assert (name, label) in found, found
+
+
+def test_surname_and_description_coreference(doc_of):
+    doc = doc_of("قال الناطق باسم التحالف الكولونيل شون رايان إن التنظيم يتراجع. وأضاف رايان أن التحالف مستمر. "
+                 "وقال مسؤول إن تنظيم داعش خسر مواقعه. وأكد أن التنظيم ينهار.")
+    spans = doc.spans["entities"]
+    ryan = [s for s in spans if s.text == "رايان"]
+    assert ryan and ryan[0].kb_id_ == "sean-ryan"
+    later = [s for s in spans if s.text == "التنظيم" and s.start > doc.text.index("داعش") // 5]
+    assert later and later[-1].kb_id_ == "islamic-state"
+
+
+def test_real_names_beginning_with_clitic_letters(doc_of):
+    doc = doc_of("وقال مصطفى بالي إن وزارة الدفاع الروسية أعلنت")
+    assert {"mustafa-bali", "russian-ministry-of-defence"} <= ids(doc), entities(doc)

@@ -1,0 +1,87 @@
+"""Event triggers, types and roles on sentences written for the case (not from the seeds)."""
+from __future__ import annotations
+
+import pytest
+
+from extract.pipeline import process_article
+from extract.reader import Article, ArticleMeta
+
+
+def events(nlp, text):
+    article = Article(id="t", path=None, text=text, sha256="0" * 64, meta=ArticleMeta(id="t"))
+    return process_article(nlp, article).events
+
+
+def labels(refs):
+    return [r.label_en or r.label_ar for r in refs]
+
+
+@pytest.mark.parametrize("text,etype,agents,targets,places", [
+    # VSO
+    ("قصفت القوات الحكومية بلدة كفرنبل بالمدفعية.", "Shelling", ["Syrian government forces"], [], ["Kafr Nabl"]),
+    # SVO with clitic on the name
+    ("وقسد سيطرت على بلدة الشعفة.", "TerritorialGain", ["Syrian Democratic Forces"], [], ["Al-Sha'afah"]),
+    # idafa: masdar + agent, then a prepositional target
+    ("وتواصلت مداهمات هيئة تحرير الشام لمقرات حراس الدين في سرمدا.", "Raid", ["Hayat Tahrir al-Sham"], ["Hurras al-Din"], ["Sarmada"]),
+    # relative frame naming the agent after a noun trigger
+    ("سقط قتلى في غارات نفذها التحالف الدولي على الميادين.", "Airstrike", ["International Coalition"], [], ["Mayadin"]),
+    # air cue turns قصف into an airstrike
+    ("قصفت الطائرات الروسية مواقع لهيئة تحرير الشام في جسر الشغور.", "Airstrike", ["Russia"], ["Hayat Tahrir al-Sham"], ["Jisr al-Shughur"]),
+    # clash between two sides
+    ("اندلعت اشتباكات بين قوات النظام وتنظيم داعش في البادية السورية.", "ArmedClash", ["Syrian government forces", "Islamic State"], [], None),
+    # loss verb: the subject is the one who loses
+    ("وخسر تنظيم داعش مدينة الرقة.", "TerritorialGain", [], ["Islamic State"], ["Raqqa"]),
+    # arrests with a count
+    ("اعتقلت قوات الأمن التركية 20 شخصاً يشتبه بانتمائهم لتنظيم داعش.", "Arrest", ["Turkey"], None, None),
+])
+def test_roles(nlp, text, etype, agents, targets, places):
+    found = [e for e in events(nlp, text) if e.type == etype]
+    assert found, [(e.type, e.trigger) for e in events(nlp, text)]
+    event = found[0]
+    assert labels(event.agents) == agents
+    if targets is not None:
+        assert labels(event.targets) == targets
+    if places is not None:
+        assert labels(event.places) == places
+
+
+@pytest.mark.parametrize("text,etype,certainty", [
+    ("قصفت الطائرات مواقع التنظيم في دير الزور.", "Airstrike", "asserted"),
+    ("ربما قصفت الطائرات مواقع التنظيم في دير الزور.", "Airstrike", "uncertain"),
+    ("سيواصل التحالف قصف مواقع التنظيم.", "Airstrike", "uncertain"),
+    ("نفت وزارة الدفاع الروسية أن تكون طائراتها قصفت المستشفى.", "Airstrike", "negated"),
+    ("لم تشن الطائرات أي غارات على المدينة.", "Airstrike", "negated"),
+    ("ولا يزال التنظيم يشن هجمات عكسية.", "Attack", "asserted"),     # لا يزال = still, not a negation
+])
+def test_certainty(nlp, text, etype, certainty):
+    found = [e for e in events(nlp, text) if e.type == etype]
+    assert found and found[0].certainty == certainty, [(e.type, e.certainty) for e in events(nlp, text)]
+
+
+@pytest.mark.parametrize("text", [
+    "وتقع المدينة في مناطق سيطرة فصائل المعارضة.",             # a state, not a capture
+    "الإدارة الذاتية التي تسيطر على شمال شرق سوريا.",
+    "قال قائد هيئة تحرير الشام إن الوضع هادئ.",                 # تحرير inside a name
+])
+def test_no_event(nlp, text):
+    assert [e.type for e in events(nlp, text) if e.type in ("TerritorialGain", "HostageRelease")] == []
+
+
+def test_casualties_attach_to_the_bombing(nlp):
+    found = events(nlp, "قتل 12 شخصاً على الأقل وأصيب 30 آخرون في تفجير انتحاري استهدف سوقاً في مدينة أعزاز.")
+    bombing = [e for e in found if e.type == "SuicideBombing"]
+    assert bombing and bombing[0].killed == 12 and labels(bombing[0].places) == ["Azaz"]
+    assert not [e for e in found if e.type == "Killing"]
+
+
+def test_hostage_release(nlp):
+    found = events(nlp, "أعلنت الفصائل تحرير ثلاث نساء وأربعة أطفال كانوا محتجزين لدى التنظيم.")
+    release = [e for e in found if e.type == "HostageRelease"]
+    assert release and release[0].count == 7
+
+
+def test_evidence_offsets_slice_the_text(nlp):
+    text = "قال المرصد إن «قسد» سيطرت، أمس، على بلدة الباغوز بعد اشتباكات مع داعش."
+    for event in events(nlp, text):
+        for anchor in (event.evidence, *event.more_evidence):
+            assert text[anchor.start:anchor.end] == anchor.text
