@@ -80,9 +80,28 @@ ACCEPTED = [
         ("HTML markup stripped",),
     ),
     (
+        "html-unclosed-title",
+        "<html><head><title>عنوان<body><p>قال المتحدث</p></body>".encode(),
+        "قال المتحدث",
+        ("HTML markup stripped",),
+    ),
+    (
         "html-self-closing-br",
         "سطر أول<br/>سطر ثان<BR />سطر ثالث".encode(),
         "سطر أول\nسطر ثان\nسطر ثالث",
+        ("HTML markup stripped",),
+    ),
+    (
+        # stray '<' and unfinished tags are text; comments and attributes vanish
+        "html-malformed",
+        '<p>قال <a href="x/">المتحدث</a> إن 3 < 5 <!-- تعليق --> والعدد<5 <b</p>'.encode(),
+        "قال المتحدث إن 3 < 5 والعدد<5 <b",
+        ("HTML markup stripped",),
+    ),
+    (
+        "html-unclosed-script-swallows-rest",
+        "<p>قال المتحدث</p><script>if (a < b) {".encode(),
+        "قال المتحدث",
         ("HTML markup stripped",),
     ),
     (
@@ -271,6 +290,8 @@ BIG = [
     ("plain", f"{HEADLINE}\r\n{SENTENCE} \u200f\ufefb\r\n", "utf-8", "{}", f"{HEADLINE}\n{SENTENCE} لا\n", ""),
     ("html", f"<p>{HEADLINE}</p>", "utf-8", "<html><body>{}</body></html>", HEADLINE, "\n\n"),
     ("cp1256", f"{HEADLINE}\r\n{SENTENCE}\r\n", "cp1256", "{}", f"{HEADLINE}\n{SENTENCE}\n", ""),
+    # html.parser alone is quadratic on unfinished tags like this `<a`
+    ("html-malformed", f"<p>{HEADLINE} <a {SENTENCE}</p>", "utf-8", "{}", f"{HEADLINE} <a {SENTENCE}", "\n\n"),
 ]
 
 
@@ -417,6 +438,14 @@ def test_collect_inputs_bad_paths(tmp_path, name, setup, reason):
     paths, metas, errors = collect_inputs([path])
     assert paths == [] and metas == {}
     assert [(e.path, e.reason) for e in errors] == [(path, reason)]
+
+
+def test_collect_inputs_same_folder_twice_reports_once(tmp_path, sidecar):
+    write(tmp_path, SENTENCE, "good.txt")
+    once = collect_inputs([tmp_path])
+    twice = collect_inputs([tmp_path, tmp_path / ".", tmp_path / "good.txt"])
+    assert twice[0] == once[0] == [tmp_path / "good.txt"]
+    assert [str(e) for e in twice[2]] == [str(e) for e in once[2]]
 
 
 def test_collect_inputs_duplicate_stem_in_two_folders(tmp_path):
