@@ -77,18 +77,37 @@ def bare(event: EventMention) -> bool:
                 or any(v is not None for v in (event.killed, event.injured, event.count, event.casualties)))
 
 
+# A generic «الهجوم» right after a specific attack is that attack («تفجير انتحاري ... الهجوم أوقع»).
+SPECIFIC_ATTACKS = frozenset({"SuicideBombing", "ChemicalAttack", "Airstrike", "Shelling"})
+ANAPHOR_CHARS = 400
+# «المعركة», «القتال» with nobody, nowhere and no time is the story's fighting in general, not an event.
+VAGUE_TYPES = frozenset({"ArmedClash"})
+
+
 def coalesce(events: Sequence[EventMention], ancestors: Callable[[str], list[str]]) -> list[EventMention]:
     """Merge compatible mentions, keeping document order of first appearance.
 
-    A bare mention refers back to the latest earlier mention of the same type and certainty
-    (a definite «الاشتباكات» is the clashes already reported), so it merges into that one.
+    A bare mention refers back to the latest earlier mention of the same type (a definite
+    «الاشتباكات» is the clashes already reported) and merges into it; a bare «المعركة» with no
+    such antecedent says nothing about who, where or when and is left out. A generic Attack
+    without an agent just after a specific attack (a bombing, a chemical attack) is that attack.
     """
     merged: list[EventMention] = []
     for event in events:
+        if event.type == "Attack" and not event.agents:
+            specific = [k for k, e in enumerate(merged) if e.type in SPECIFIC_ATTACKS
+                        and 0 <= event.evidence.start - e.evidence.end <= ANAPHOR_CHARS]
+            if specific:
+                host = merged[specific[-1]]
+                merged[specific[-1]] = merge(host, replace(event, type=host.type, certainty=host.certainty), ancestors)
+                continue
         if bare(event):
-            earlier = [k for k, e in enumerate(merged) if e.type == event.type and e.certainty == event.certainty]
+            earlier = [k for k, e in enumerate(merged) if e.type == event.type]
             if earlier:
-                merged[earlier[-1]] = merge(merged[earlier[-1]], event, ancestors)
+                host = merged[earlier[-1]]
+                merged[earlier[-1]] = merge(host, replace(event, certainty=host.certainty), ancestors)
+                continue
+            if event.type in VAGUE_TYPES:
                 continue
         for k, existing in enumerate(merged):
             if compatible(existing, event, ancestors):

@@ -332,10 +332,11 @@ class EventFrames:
         dates = [s for s in doc.spans.get("timex", []) if s.label_ == "date"]
         for frame in frames:
             trig = frame["trigger"]
-            sent = trig.sent
-            in_sent = [d for d in dates if sent.start <= d.start < sent.end]
-            if in_sent:
-                nearest = min(in_sent, key=lambda d: abs(d.start - trig.start))
+            lo, hi = frame["window"]
+            # a date belongs to the events of its own clause, not to the whole sentence
+            near = [d for d in dates if lo <= d.start < hi or 0 <= trig.start - d.end <= 3]
+            if near:
+                nearest = min(near, key=lambda d: abs(d.start - trig.start))
                 frame["date"] = nearest._.value
 
     def _attach_quantities(self, doc: Doc, frames: list[dict]) -> None:
