@@ -94,7 +94,7 @@ def coalesce(events: Sequence[EventMention], ancestors: Callable[[str], list[str
     """
     merged: list[EventMention] = []
     for event in events:
-        if event.type == "Attack" and not event.agents:
+        if event.type == "Attack" and not event.agents and not event.targets and " " not in event.trigger.strip():
             specific = [k for k, e in enumerate(merged) if e.type in SPECIFIC_ATTACKS
                         and 0 <= event.evidence.start - e.evidence.end <= ANAPHOR_CHARS]
             if specific:
