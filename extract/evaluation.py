@@ -232,5 +232,9 @@ def evaluate_folder(gold_dir: Path, articles_dir: Path, nlp=None) -> EvaluationT
     paths, meta, _errors = collect_inputs([Path(articles_dir)])
     articles = [read_article(p, meta.get(p.stem)) for p in paths if (gold_dir / f"{p.stem}.json").is_file()]
     nlp = nlp or build_pipeline()
-    records = [r for r in process(nlp, articles) if not isinstance(r, ArticleFailure)]
+    records = list(process(nlp, articles))
+    failures = [r for r in records if isinstance(r, ArticleFailure)]
+    if failures:
+        # a scorer that silently skipped an article would report a flattering figure
+        raise RuntimeError("; ".join(f"{f.path}: {f.reason}" for f in failures))
     return evaluate_records(records, gold_dir, {a.id: a.text for a in articles})

@@ -40,6 +40,9 @@ SKIP = frozenset({"«", "»", "“", "”", '"', "(", ")", "،", ","})
 HEADS = frozenset(match_key(w) for w in "تنظيم قوات طيران طائرات عناصر مقاتلي مقاتلو جنود مواقع أهداف مقرات جيش ميليشيا ميليشيات فصائل خلايا".split())
 # words ending in نا that are not «our/we»
 NOT_FIRST_PERSON = frozenset({"هنا", "احيانا", "مجانا", "امكانا", "ايمانا", "لبنانا", "ضمانا", "حنا", "سنا"})
+# «بين الطرفين»: the two sides of the fighting last reported
+BOTH_SIDES = frozenset({"طرفين", "جانبين"})
+BOTH_SIDES_MARK = "both-sides"
 RELATIVE_PRONOUNS = frozenset({"الذي", "التي", "الذين", "اللذين", "اللتين"})
 GOVERNING_ROLES = frozenset({"governing", "target", "place", "between", "agent_by"})
 
@@ -155,6 +158,8 @@ class EventFrames:
             between = [e for e in actors_right if cue_at is not None and e.start > cue_at]
             if between:
                 agents = between[:2]
+            elif cue_at is not None and cue_at + 1 < len(doc) and doc[cue_at + 1].norm_ in BOTH_SIDES:
+                agents = [BOTH_SIDES_MARK]
         # VSO / idafa: an actor right after the trigger (quotes, commas, dates and heads skipped)
         if not agents and actors_right and not (pos != "verb" and etype in NO_IDAFA_AGENT):
             first = actors_right[0]
@@ -181,7 +186,7 @@ class EventFrames:
         if not agents and lo > 0 and doc[lo - 1].norm_ in RELATIVE_PRONOUNS and pos == "verb":
             head = [e for e in ents if e.end == lo - 1 and e.label_ in ACTOR_TYPES]
             agents = head[:1]
-        agent_ids = {a.kb_id_ for a in agents}
+        agent_ids = {a.kb_id_ for a in agents if isinstance(a, Span)}
         if etype in TARGETED:
             cued = [e for e in actors_right if e.kb_id_ not in agent_ids and self._cue_before(doc, e, trigger.end, 3) in ("target", "between")]
             if cued:
@@ -288,8 +293,21 @@ class EventFrames:
         self._attach_dates(doc, frames)
         self._attach_quantities(doc, frames)
         self._inherit_places(doc, frames)
+        self._resolve_both_sides(frames)
         doc._.frames = self._absorb_killings(frames)
         return doc
+
+    @staticmethod
+    def _resolve_both_sides(frames: list[dict]) -> None:
+        """«اشتباكات بين الطرفين»: the agent and target (or two agents) of the last fight reported."""
+        sides: list[Span] = []
+        for frame in frames:
+            if BOTH_SIDES_MARK in frame["agents"]:
+                frame["agents"] = list(sides)
+                continue
+            pair = frame["agents"] + frame["targets"]
+            if frame["type"] in ("ArmedClash", "Attack") and len({p.kb_id_ for p in pair}) >= 2:
+                sides = pair[:2]
 
     def _inherit_places(self, doc: Doc, frames: list[dict]) -> None:
         """An event with no stated place happened where the story is: the place of the latest
