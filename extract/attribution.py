@@ -16,10 +16,11 @@ from spacy.tokens import Doc, Span
 
 from . import extensions  # noqa: F401
 from .arabic import match_key
+from .quotation import opens_speech
 from .lexicon import DATA_DIR, load_lexicons
 
 SPEAKER_TYPES = frozenset({"Person", "Organization", "MediaOutlet", "GovernmentBody", "ArmedGroup", "StateForce", "Country"})
-CLAUSE_OPENERS = frozenset({"ان", "إن", "أن", "انه", "انها", "انهم", ":", "«", "“", '"', "”"})
+CLAUSE_OPENERS = frozenset({"ان", "إن", "أن", "انه", "انها", "انهم", ":"})
 
 
 def _lam_governed(doc: Doc, span: Span) -> bool:
@@ -54,7 +55,7 @@ class Attribution:
         """Speaker phrase after a verb: prefer a person in it, else its first actor; plus channel."""
         limit = min(sent_end, start + self.window)
         for i in range(start, limit):
-            if doc[i].norm_ in CLAUSE_OPENERS or doc[i].text in CLAUSE_OPENERS:
+            if doc[i].norm_ in CLAUSE_OPENERS or doc[i].text in CLAUSE_OPENERS or opens_speech(doc, i):
                 limit = i
                 break
         inside = [e for e in entities if start <= e.start < limit and e.label_ in SPEAKER_TYPES]

@@ -20,6 +20,7 @@ from spacy.tokens import Doc, Span
 from . import extensions  # noqa: F401
 from .arabic import match_key
 from .attribution import sources_for
+from .quotation import opens_speech
 from .lexicon import DATA_DIR, load_lexicons
 
 # People speak and command, but the doers and targets of events in this domain are bodies.
@@ -34,7 +35,7 @@ SPEECH_ACTS = frozenset({"Condemnation"})
 # Events whose doer is the grammatical subject only; an actor after a masdar is its object
 # («إجلاء المدنيين») or a possessor («خروج عناصر داعش»), not its agent.
 NO_IDAFA_AGENT = frozenset({"Evacuation", "Killing", "Surrender"})
-CLAUSE_OPENERS = frozenset({"ان", "انه", "انها", "انهم", ":", "«", "“"})
+CLAUSE_OPENERS = frozenset({"ان", "انه", "انها", "انهم", ":"})
 SKIP = frozenset({"«", "»", "“", "”", '"', "(", ")", "،", ","})
 # Heads between a preposition and the actor it governs: «من طيران التحالف», «على مواقع تنظيم داعش».
 HEADS = frozenset(match_key(w) for w in "تنظيم قوات طيران طائرات عناصر مقاتلي مقاتلو جنود مواقع أهداف مقرات جيش ميليشيا ميليشيات فصائل خلايا".split())
@@ -96,6 +97,7 @@ class EventFrames:
         lo = max(sent_start, trigger.start - self.window)
         for i in range(trigger.start - 1, lo - 1, -1):
             if (doc[i].norm_ in CLAUSE_OPENERS or doc[i].text in CLAUSE_OPENERS or i in barriers
+                    or opens_speech(doc, i)
                     or self.role_cues.get(doc[i].norm_) == "clause"):
                 return i + 1
         return lo
