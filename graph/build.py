@@ -7,16 +7,21 @@ ones replace their named graph, so re-running never duplicates.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract.pipeline import ArticleFailure, build_pipeline, process
 from extract.reader import Article, InputError, collect_inputs, read_article
+from extract.records import ArticleRecord
 
 from .iri import article_graph_iri, entities_graph_iri, entity_iri
 from .rdf import article_triples, entity_triples
 from .store import MemoryStore, OxigraphStore
+
+
+WRITE_BATCH = 256   # articles per bulk store write (≈100k quads)
 
 
 @dataclass
@@ -54,11 +59,16 @@ def build(
     store: MemoryStore | OxigraphStore,
     progress: Callable[[int, int], None] | None = None,
     nlp=None,
+    extract: Callable[[Sequence[Article]], Iterable[ArticleRecord | ArticleFailure]] | None = None,
+    batch_size: int = WRITE_BATCH,
 ) -> BuildReport:
     """Extract every article under `inputs` into `store`; returns the report.
 
     inputs: .txt files and/or folders (a folder's articles.jsonl supplies metadata).
     progress: called as progress(done, total) after each article.
+    extract: maps the articles to (re)build to one result each, in order; default: the pipeline
+      (`nlp`, loaded if None) in this process. `graph/distributed.py` gives process-pool and Dask ones.
+    batch_size: articles written to the store per bulk write.
     """
     report = BuildReport()
     paths, meta, errors = collect_inputs(inputs)
@@ -77,19 +87,33 @@ def build(
     described = store.described_entities()
     if progress:
         progress(0, len(todo))
-    if todo:
+    if todo and extract is None:
         nlp = nlp or build_pipeline()
-    for done, result in enumerate(process(nlp, todo) if todo else [], start=1):
+        extract = functools.partial(process, nlp)
+    # article graphs and new entity descriptions are written in batches: one bulk write each
+    graphs: dict = {}
+    fresh_triples: list = []
+
+    def write() -> None:
+        store.replace_graphs(graphs, {entities_graph_iri(): fresh_triples})
+        graphs.clear()
+        fresh_triples.clear()
+
+    for done, result in enumerate(extract(todo) if todo else [], start=1):
         if isinstance(result, ArticleFailure):
             report.skipped.append((str(result.path), result.reason))
         else:
-            store.replace_graph(article_graph_iri(result.id), article_triples(result))
+            graphs[article_graph_iri(result.id)] = list(article_triples(result))
             fresh = [e for e in (*result.entities, *result.context) if entity_iri(e.key) not in described]
             described.update(entity_iri(e.key) for e in fresh)
-            store.add_to_graph(entities_graph_iri(), (t for e in fresh for t in entity_triples(e)))
+            fresh_triples.extend(t for e in fresh for t in entity_triples(e))
             report.built.append(result.id)
             report.events += len(result.events)
             report.entities += len(result.entities)
+            if len(graphs) >= batch_size:
+                write()
         if progress:
             progress(done, len(todo))
+    if graphs or fresh_triples:
+        write()
     return report

@@ -61,9 +61,12 @@ def build(
     inputs: list[Path] = typer.Argument(..., help=".txt articles and/or folders of them (with an optional articles.jsonl)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Output file: .trig/.nq keep one graph per article, .ttl/.nt merge."),
     store: Path | None = typer.Option(None, "--store", help="Persistent Oxigraph store folder (incremental: unchanged articles are skipped)."),
+    processes: int = typer.Option(1, "--processes", "-j", min=1, help="Run the extraction in N local worker processes."),
+    dask: str | None = typer.Option(None, "--dask", help="Run the extraction on a Dask cluster: a scheduler address (tcp://host:8786) or local:N (N local workers)."),
 ) -> None:
     """Extract events and entities from Arabic articles into an RDF graph."""
     from .build import build as run_build
+    from .distributed import ClusterError, extractor_for, parse_address
 
     if out is None and store is None:
         raise _usage("give --out FILE and/or --store DIR")
@@ -72,14 +75,24 @@ def build(
     for path in inputs:
         if not path.exists():
             raise _usage(f"{path}: no such file or folder")
+    if dask is not None and processes > 1:
+        raise _usage("give --processes N or --dask ADDRESS, not both")
     try:
+        if dask is not None:
+            parse_address(dask)
         target = OxigraphStore(store) if store is not None else MemoryStore()
-    except StoreError as exc:
+    except (StoreError, ClusterError) as exc:
         raise _usage(str(exc)) from None
-    with Progress(TextColumn("[bold]building"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task("build", total=None)
-        report = run_build(inputs, target, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    try:
+        with extractor_for(processes, dask) as extract, \
+                Progress(TextColumn("[bold]building"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                         console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task("build", total=None)
+            report = run_build(inputs, target, extract=extract,
+                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except ClusterError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
     if out is not None:
         try:
             target.write(out)
@@ -174,6 +187,42 @@ def stats(
     target = _open(graph, store)
     result = target.query(STATS_QUERY, {"ontology": ontology_graph_iri()})
     sys.stdout.write(_render(result, fmt))
+
+
+@app.command()
+def serve(
+    store: Path = typer.Option(..., "--store", help="Oxigraph store folder (from eventkg build --store)."),
+    port: int = typer.Option(7878, "--port", min=1, max=65535, help="TCP port on 127.0.0.1."),
+    timeout: int = typer.Option(30, "--timeout", min=1, help="Query timeout in seconds."),
+    allow_update: bool = typer.Option(False, "--allow-update", help="Accept SPARQL Update on /update (read-only otherwise)."),
+) -> None:
+    """Serve the store as a SPARQL 1.1 Protocol endpoint on 127.0.0.1 (Oxigraph's server and query page)."""
+    import signal
+
+    from .serve import ServeError, start_server
+
+    # a terminated `eventkg serve` must take its server down with it, not orphan it
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server = start_server(store, port=port, timeout_s=timeout, allow_update=allow_update)
+    except ServeError as exc:
+        raise _usage(str(exc)) from None
+    with server:
+        try:
+            server.wait_ready()
+        except ServeError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(EXIT_FAILED) from None
+        err.print(f"SPARQL endpoint {server.query_url}"
+                  + (f", updates at {server.update_url}" if allow_update else " (read-only)")
+                  + f"; query page {server.url}; timeout {timeout} s. Ctrl-C stops.")
+        try:
+            status = server.process.wait()
+        except KeyboardInterrupt:
+            status = 0
+    if status:
+        err.print(f"[red]error:[/red] the Oxigraph server exited with status {status}")
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()

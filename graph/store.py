@@ -7,9 +7,11 @@ replace changed ones, a shared entity graph, and the ontology graph.
 """
 from __future__ import annotations
 
+import functools
 import os
+import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,6 +136,14 @@ class MemoryStore:
         for triple in triples:
             graph.add(triple)
 
+    def replace_graphs(self, graphs: Mapping[URIRef, Iterable[tuple]],
+                       additions: Mapping[URIRef, Iterable[tuple]] | None = None) -> None:
+        """Replace each named graph in `graphs` by its triples, then add `additions` (graph → triples)."""
+        for graph_iri, triples in graphs.items():
+            self.replace_graph(graph_iri, triples)
+        for graph_iri, triples in (additions or {}).items():
+            self.add_to_graph(graph_iri, triples)
+
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
         result = self.dataset.query(sparql, initBindings=dict(bindings or {}))
         if result.type == "ASK":
@@ -168,18 +178,105 @@ class MemoryStore:
         atomic_write(path, write)
 
 
+@functools.lru_cache(maxsize=4096)
+def _ox_iri(iri: str) -> ox.NamedNode:
+    # predicates, classes, datatypes and entities repeat in every article: convert each once
+    return ox.NamedNode(iri)
+
+
 def _to_ox(term):
     if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
+        return _ox_iri(str(term))
     if isinstance(term, BNode):
         return ox.BlankNode(str(term))
     if isinstance(term, Literal):
         if term.language:
             return ox.Literal(str(term), language=term.language)
         if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+            return ox.Literal(str(term), datatype=_ox_iri(str(term.datatype)))
         return ox.Literal(str(term))
     raise TypeError(f"not an RDF term: {term!r}")
+
+
+def _ox_quads(graph: ox.NamedNode, triples: Iterable[tuple]) -> Iterator[ox.Quad]:
+    for s, p, o in triples:
+        yield ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), graph)
+
+
+_SPARQL_TOKEN = re.compile(r"""
+    (?P<skip> \#[^\n]*                                   # comment
+      | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\" | '''(?:[^'\\]|\\.|'(?!''))*'''
+      | "(?:[^"\\\n]|\\.)*" | '(?:[^'\\\n]|\\.)*'      # strings
+      | <[^<>"{}|^`\\\x00-\x20]*>                        # IRIs
+      | [A-Za-z_][\w.-]*:[^\s{}()<>,;"']* | :[^\s{}()<>,;"']*)   # prefixed names
+  | (?P<var> [?$]\w+)
+  | (?P<word> [A-Za-z_]\w*)
+  | (?P<open> [{(])
+  | (?P<close> [})])
+  | (?P<star> \*)
+""", re.VERBOSE)
+_AGGREGATES = {"COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT"}
+
+
+class ParameterError(ValueError):
+    """Query parameters cannot be bound on this engine for this form of query."""
+
+
+def project_parameters(sparql: str, names: list[str]) -> tuple[str, set[str]]:
+    """`sparql` with the variables `names` added to its top-level SELECT (and GROUP BY), and which were added.
+
+    Only the query's structure changes; parameter values are still bound by the engine.
+    Raises ParameterError for ASK/CONSTRUCT/DESCRIBE and `SELECT *`, which Oxigraph cannot bind.
+    """
+    depth = 0
+    select_at = body_at = body_end = group_by_at = None
+    projected: set[str] = set()
+    star = has_aggregate = False
+    previous = ""
+    for token in _SPARQL_TOKEN.finditer(sparql):
+        kind, text = token.lastgroup, token.group()
+        if kind == "skip":
+            continue
+        word = text.upper() if kind == "word" else ""
+        if select_at is None:
+            if word == "SELECT" and depth == 0:
+                select_at = token.end()
+            elif word in ("ASK", "CONSTRUCT", "DESCRIBE") and depth == 0:
+                break
+        elif body_at is None:
+            if depth == 0 and (text == "{" or word in ("WHERE", "FROM")):
+                body_at = token.start()
+            elif kind == "star" and depth == 0:
+                star = True
+            elif kind == "var" and (depth == 0 or previous == "AS"):
+                projected.add(text[1:])
+            elif word in _AGGREGATES:
+                has_aggregate = True
+        elif body_end is None:
+            if kind == "close" and text == "}" and depth == 1:
+                body_end = token.end()
+        elif depth == 0 and word == "BY" and previous == "GROUP":
+            group_by_at = token.end()
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+        previous = word
+    if select_at is None or body_at is None or star:
+        raise ParameterError("Oxigraph binds query parameters only in SELECT queries that list their variables "
+                             "(not ASK, CONSTRUCT, DESCRIBE or SELECT *)")
+    added = [n for n in dict.fromkeys(names) if n not in projected]
+    if not added:
+        return sparql, set()
+    extra = "".join(f" ?{n}" for n in added)
+    edits = [(body_at, extra + " ")]
+    if group_by_at is not None:
+        edits.append((group_by_at, extra))
+    elif has_aggregate and body_end is not None:
+        edits.append((body_end, " GROUP BY" + extra))
+    for at, text in sorted(edits, reverse=True):
+        sparql = sparql[:at] + text + sparql[at:]
+    return sparql, set(added)
 
 
 class OxigraphStore:
@@ -216,14 +313,48 @@ class OxigraphStore:
         g = ox.NamedNode(str(graph_iri))
         self.store.extend(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), g) for s, p, o in triples)
 
+    def replace_graphs(self, graphs: Mapping[URIRef, Iterable[tuple]],
+                       additions: Mapping[URIRef, Iterable[tuple]] | None = None) -> None:
+        """Replace each named graph in `graphs` by its triples, then add `additions` (graph → triples).
+
+        One bulk write (`bulk_extend`: several times faster than transactional inserts and a
+        smaller store). Bulk writes are not transactional, so each replaced graph's
+        `ekg:textHash` is written last, in a transaction: a build interrupted mid-batch leaves
+        those articles without a hash, and the next build redoes them instead of skipping them.
+        """
+        text_hash = str(vocabulary().ekg.textHash)
+        hashes: list[ox.Quad] = []
+
+        def body() -> Iterator[ox.Quad]:
+            for graph_iri, triples in graphs.items():
+                for quad in _ox_quads(_ox_iri(str(graph_iri)), triples):
+                    if quad.predicate.value == text_hash:
+                        hashes.append(quad)
+                    else:
+                        yield quad
+            for graph_iri, triples in (additions or {}).items():
+                yield from _ox_quads(_ox_iri(str(graph_iri)), triples)
+
+        for graph_iri in graphs:
+            g = _ox_iri(str(graph_iri))
+            if self.store.contains_named_graph(g):
+                self.store.remove_graph(g)
+        self.store.bulk_extend(body())
+        self.store.extend(hashes)
+
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
         subs = {ox.Variable(k): _to_ox(v) for k, v in (bindings or {}).items()}
+        hidden: set[str] = set()
+        if subs:
+            # Oxigraph substitutes only variables the top-level SELECT projects (SEP-0007):
+            # project the parameters too (the values stay bound by the engine), then hide them
+            sparql, hidden = project_parameters(sparql, list(bindings))
         result = self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None)
         if isinstance(result, ox.QueryBoolean):
             return QueryResult(["ask"], [[str(bool(result)).lower()]])
         if isinstance(result, ox.QueryTriples):
             return QueryResult(["subject", "predicate", "object"], [[_plain(t.subject), _plain(t.predicate), _plain(t.object)] for t in result])
-        columns = [v.value for v in result.variables]
+        columns = [v.value for v in result.variables if v.value not in hidden]
         return QueryResult(columns, [[_plain(sol[c]) for c in columns] for sol in result])
 
     def __len__(self) -> int:
