@@ -16,6 +16,7 @@ from extract.pipeline import ArticleFailure, build_pipeline, process
 from extract.reader import Article, InputError, collect_inputs, read_article
 from extract.records import ArticleRecord
 
+from .canonical import link_canonical_events
 from .iri import article_graph_iri, entities_graph_iri, entity_iri
 from .rdf import article_triples, entity_triples
 from .store import MemoryStore, OxigraphStore
@@ -116,4 +117,7 @@ def build(
             progress(done, len(todo))
     if graphs or fresh_triples:
         write()
+    # mentions of one real-world event across (and within) articles → one canonical event;
+    # recomputed over the whole store, so a changed article re-links everything it touches
+    link_canonical_events(store)
     return report
