@@ -178,7 +178,10 @@ class EventFrames:
             by = next((i for i in range(trigger.end, min(hi, trigger.end + 3))
                        if self.role_cues.get(doc[i].norm_) == "agent_by"), None)
             if by is not None:
-                agents = [e for e in actors_right if e.start > by and not self._governed(doc, e, by + 1)][:1]
+                # «شنه عناصر تنظيم داعش»: heads such as عناصر do not govern here
+                agents = [e for e in actors_right if e.start > by and not any(
+                    self.role_cues.get(doc[i].norm_) in GOVERNING_ROLES and doc[i].norm_ not in HEADS
+                    for i in range(by + 1, e.start))][:1]
         # SVO: the nearest actor before the trigger in its clause, if no preposition governs it
         if not agents:
             subjects = [e for e in actors_left if not self._governed(doc, e, lo)]

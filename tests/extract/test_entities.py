@@ -43,6 +43,14 @@ def test_context_rules_find_unknown_names(doc_of, text, name, label):
     assert (name, label) in found, found
 
 
+@pytest.mark.parametrize("text", [
+    "نفذت الطائرات غارات على مناطق انتشار التنظيم في البادية",   # a masdar after a plural area noun
+    "وقالت مصادر إن التنظيم يتراجع في المنطقة",                  # a definite description, not a new name
+])
+def test_no_spurious_rule_entities(doc_of, text):
+    assert [s.text for s in doc_of(text).spans["entities"] if s.kb_id_.startswith("new:")] == []
+
+
 def test_surname_and_description_coreference(doc_of):
     doc = doc_of("قال الناطق باسم التحالف الكولونيل شون رايان إن التنظيم يتراجع. وأضاف رايان أن التحالف مستمر. "
                  "وقال مسؤول إن تنظيم داعش خسر مواقعه. وأكد أن التنظيم ينهار.")

@@ -31,6 +31,8 @@ def labels(refs):
     ("اندلعت اشتباكات بين قوات النظام وتنظيم داعش في البادية السورية.", "ArmedClash", ["Syrian government forces", "Islamic State"], [], None),
     # loss verb: the subject is the one who loses
     ("وخسر تنظيم داعش مدينة الرقة.", "TerritorialGain", [], ["Islamic State"], ["Raqqa"]),
+    # relative frame whose agent sits behind a head noun: «هجوم شنه عناصر تنظيم داعش»
+    ("قتل سبعة جنود في هجوم شنه عناصر تنظيم داعش على مواقعهم في بادية الميادين.", "Attack", ["Islamic State"], [], None),
     # arrests with a count
     ("اعتقلت قوات الأمن التركية 20 شخصاً يشتبه بانتمائهم لتنظيم داعش.", "Arrest", ["Turkey"], None, None),
 ])
