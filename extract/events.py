@@ -39,6 +39,8 @@ CLAUSE_OPENERS = frozenset({"ان", "انه", "انها", "انهم", ":"})
 SKIP = frozenset({"«", "»", "“", "”", '"', "(", ")", "،", ","})
 # Heads between a preposition and the actor it governs: «من طيران التحالف», «على مواقع تنظيم داعش».
 HEADS = frozenset(match_key(w) for w in "تنظيم قوات طيران طائرات عناصر مقاتلي مقاتلو جنود مواقع أهداف مقرات جيش ميليشيا ميليشيات فصائل خلايا".split())
+# «غارات جوية إسرائيلية»: an adjective that may stand between a trigger and its nisba
+AIR_WORDS = frozenset({"جويه", "جوي", "صاروخيه", "مدفعيه", "جديده", "عنيفه", "مكثفه"})
 # words ending in نا that are not «our/we»
 NOT_FIRST_PERSON = frozenset({"هنا", "احيانا", "مجانا", "امكانا", "ايمانا", "لبنانا", "ضمانا", "حنا", "سنا"})
 # «بين الطرفين»: the two sides of the fighting last reported
@@ -46,6 +48,20 @@ BOTH_SIDES = frozenset({"طرفين", "جانبين"})
 BOTH_SIDES_MARK = "both-sides"
 RELATIVE_PRONOUNS = frozenset({"الذي", "التي", "الذين", "اللذين", "اللتين"})
 GOVERNING_ROLES = frozenset({"governing", "target", "place", "between", "agent_by"})
+
+
+CONTAINMENT = frozenset({"ريف", "شرق", "شرقي", "غرب", "غربي", "شمال", "شمالي", "جنوب", "جنوبي", "محافظه", "في", "قرب", "منطقه"})
+
+
+def located_by_earlier(place: Span, places: list[Span]) -> bool:
+    """Whether `place` directly follows an earlier listed place as its container («X بريف Y»)."""
+    doc = place.doc
+    for other in places:
+        if other.end <= place.start and place.start - other.end <= 3:
+            between = doc[other.end:place.start]
+            if len(between) and all(t.norm_ in CONTAINMENT or t.text in ("،", ",") for t in between):
+                return True
+    return False
 
 
 class EventFrames:
@@ -172,6 +188,15 @@ class EventFrames:
                 agents = [first]
                 if etype == "ArmedClash" and len(actors_right) > 1:
                     agents = actors_right[:2]
+        # a nisba right after the trigger names the attacker: «غارات إسرائيلية», «الهجوم الإسرائيلي»
+        if not agents and trigger.end < len(doc):
+            j = trigger.end + (1 if trigger.end + 1 < len(doc) and doc[trigger.end].norm_ in AIR_WORDS else 0)
+            # the nisba may also be part of the trigger phrase itself («غارات إسرائيلية»)
+            for k in [*range(trigger.start + 1, trigger.end), j]:
+                country = self.lex.demonyms.get(doc[k].norm_)
+                if country in self.lex.gazetteer:
+                    agents = [Span(doc, k, k + 1, label=self.lex.gazetteer[country].type, kb_id=country)]
+                    break
         # relative / passive frames name the agent after the trigger: «ضربات نفذها التحالف»,
         # «هجومين شنهما، أمس الأربعاء، مقاتلو تنظيم داعش»
         if not agents:
@@ -221,6 +246,8 @@ class EventFrames:
 
     @staticmethod
     def _most_specific(places: list[Span], lex) -> list[Span]:
+        """Drop places that only contain another listed place (gazetteer containment, or
+        «X في ريف Y» / «X بريف Y» / «X شرق Y» right after X)."""
         keep, seen = [], set()
         for p in places:
             if p.kb_id_ in seen:
@@ -228,6 +255,8 @@ class EventFrames:
             descendants = [q for q in places if q.kb_id_ != p.kb_id_ and p.kb_id_ in lex.ancestors(q.kb_id_)]
             # «في مدينتي إدلب وسرمين» names both; «الباغوز بريف دير الزور» only locates the first
             coordinated = any(q.start > p.start and q.doc[q.start].text.startswith("و") for q in descendants)
+            if located_by_earlier(p, places):
+                continue
             if not descendants or coordinated:
                 keep.append(p)
                 seen.add(p.kb_id_)

@@ -58,6 +58,8 @@ class Quantities:
             if kind == "vague":
                 vague = True
                 value = None
+            elif kind == "dual":
+                return int(row["value"]), span.end, False
             elif kind in ("unit", "multiplier"):
                 value = float(row["value"])
             else:
@@ -109,6 +111,8 @@ class Quantities:
                 bound, end = "at_least", bounds_by_start[end].end
             category = None
             role_hint = None
+            if i in words and self._row("numbers", words[i])["kind"] == "dual":
+                category, role_hint = "person", "person"
             j = end
             if j < n and doc[j].norm_ in OF and j + 1 in categories:
                 j += 1

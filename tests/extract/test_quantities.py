@@ -20,6 +20,8 @@ def quantities(doc):
     ("جرى إجلاء أكثر من 20 ألفا من المدنيين", "count", 20000, "more_than"),
     ("ما بين 400 و600 مقاتل", "count", 400, "range"),
     ("سقط 70 مدنياً بين قتيل وجريح", "casualties", 70, None),
+    ("اعتقلت القوات 12 شاباً من البلدة", "count", 12, None),
+    ("أعلنت الوزارة إعدام شخصين", "count", 2, None),
 ])
 def test_quantity(doc_of, text, role, value, bound):
     assert (role, value, bound) in quantities(doc_of(text)), quantities(doc_of(text))
