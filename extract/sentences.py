@@ -40,7 +40,7 @@ class SentenceSplitter:
                 starts[i + 1] = True
             elif tok.text in ENDERS and not (i > 0 and tok.text == "." and doc[i - 1].like_num and i + 1 < n and doc[i + 1].like_num):
                 j = i + 1
-                while j < n and doc[j].text in CLOSERS:
+                while j < n and (doc[j].text in CLOSERS or doc[j].is_space):
                     j += 1
                 if j < n:
                     starts[j] = True
