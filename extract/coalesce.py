@@ -68,6 +68,7 @@ def merge(a: EventMention, b: EventMention, ancestors: Callable[[str], list[str]
         sources=_union(a.sources, b.sources),
         more_evidence=_union(a.more_evidence, (b.evidence, *b.more_evidence)),
         place_inferred=a.place_inferred and b.place_inferred,
+        claims=a.claims + b.claims,
     )
 
 

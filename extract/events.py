@@ -359,7 +359,8 @@ class EventFrames:
     @staticmethod
     def _absorb_killings(frames: list[dict]) -> list[dict]:
         """Deaths reported with another violent event in the same sentence belong to that event
-        (SCHEMA: Killing = deaths reported without another typed event)."""
+        (SCHEMA: Killing = deaths reported without another typed event). The absorbed frame is kept
+        under the host's "absorbed" list so its figures stay credited to its own source."""
         out = []
         for frame in frames:
             if frame["type"] == "Killing":
@@ -371,11 +372,9 @@ class EventFrames:
                     hosts = [f for f in out if f["type"] in CASUALTY_EVENTS - {"Killing"}
                              and 0 <= frame["sent_index"] - f["sent_index"] <= 1][-1:]
                 if hosts:
+                    # the deaths stay a claim of their own source inside the host event
                     host = min(hosts, key=lambda f: abs(f["trigger"].start - frame["trigger"].start))
-                    host["claims"] = host["claims"] + [c for c in frame["claims"] if c not in host["claims"]]
-                    for key in ("killed", "injured", "casualties"):
-                        if host[key] is None:
-                            host[key] = frame[key]
+                    host.setdefault("absorbed", []).append(frame)
                     continue
             out.append(frame)
         return out

@@ -14,7 +14,7 @@ from .coalesce import coalesce
 from .events import SPEECH_ACTS
 from .lexicon import Lexicons
 from .reader import Article
-from .records import Anchor, ArticleRecord, EntityMention, EntityRef, EventMention, Source
+from .records import Anchor, ArticleRecord, Claim, EntityMention, EntityRef, EventMention, Source
 
 _STRIP = "«»“”\"'()[]،,.:؛;!؟? \n\t"
 
@@ -79,6 +79,17 @@ def _sources(frame: dict, lex: Lexicons, outlet: EntityRef | None) -> tuple[Sour
     return tuple(dict.fromkeys(out))
 
 
+def _claims(doc: Doc, frame: dict, lex: Lexicons, outlet: EntityRef | None) -> list[Claim]:
+    """One claim per source of a frame (or one unattributed claim), with the frame's figures."""
+    lo, hi = frame["window"]
+    trig = frame["trigger"]
+    evidence = anchor(doc, min(lo, trig.start), max(hi, trig.end))
+    agents = tuple(dict.fromkeys(entity_ref(s, lex) for s in frame["agents"]))
+    figures = {k: frame[k] for k in ("killed", "injured", "count", "casualties")}
+    sources = _sources(frame, lex, outlet) or (None,)
+    return [Claim(evidence, source, agents, certainty=frame["certainty"], **figures) for source in sources]
+
+
 def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
     """Turn a processed Doc of `article` into an ArticleRecord (offsets into article.text)."""
     outlet = outlet_ref(article.meta.outlet, lex)
@@ -87,21 +98,23 @@ def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
     )
     events = []
     for frame in doc._.frames or []:
-        lo, hi = frame["window"]
-        trig = frame["trigger"]
-        lo, hi = min(lo, trig.start), max(hi, trig.end)
+        parts = [frame, *frame.get("absorbed", [])]
+        claims = tuple(claim for part in parts for claim in _claims(doc, part, lex, outlet))
+        first = lambda key: next((p[key] for p in parts if p[key] is not None), None)  # noqa: E731
         events.append(EventMention(
             type=frame["type"],
-            trigger=trig.text,
-            evidence=anchor(doc, lo, hi),
+            trigger=frame["trigger"].text,
+            evidence=claims[0].evidence,
             agents=tuple(dict.fromkeys(entity_ref(s, lex) for s in frame["agents"])),
             targets=tuple(dict.fromkeys(entity_ref(s, lex) for s in frame["targets"])),
-            places=tuple(dict.fromkeys(entity_ref(s, lex) for s in frame["places"])),
+            places=tuple(dict.fromkeys(entity_ref(s, lex) for p in parts for s in p["places"])),
             date=dt.date.fromisoformat(frame["date"]) if frame["date"] else None,
-            killed=frame["killed"], injured=frame["injured"], count=frame["count"],
-            casualties=frame["casualties"], certainty=frame["certainty"],
-            sources=_sources(frame, lex, outlet),
+            killed=first("killed"), injured=first("injured"), count=first("count"),
+            casualties=first("casualties"), certainty=frame["certainty"],
+            sources=tuple(dict.fromkeys(c.source for c in claims if c.source is not None)),
+            more_evidence=tuple(dict.fromkeys(c.evidence for c in claims[1:] if c.evidence != claims[0].evidence)),
             place_inferred=frame.get("inherited_place", False),
+            claims=claims,
         ))
     entities = {m.entity.key: m.entity for m in mentions}
     for event in events:

@@ -50,6 +50,20 @@ class Anchor:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """What one source says about an event: its figures and agents, in its own sentence."""
+
+    evidence: Anchor
+    source: Source | None = None          # None: the article's own voice with no known outlet
+    agents: tuple[EntityRef, ...] = ()
+    killed: int | None = None
+    injured: int | None = None
+    count: int | None = None
+    casualties: int | None = None
+    certainty: str = "asserted"
+
+
+@dataclass(frozen=True)
 class EventMention:
     """An event as one article reports it (in-article repetitions already merged)."""
 
@@ -68,6 +82,7 @@ class EventMention:
     sources: tuple[Source, ...] = ()
     more_evidence: tuple[Anchor, ...] = ()
     place_inferred: bool = False     # places taken from the story's context, not stated with the event
+    claims: tuple[Claim, ...] = ()   # per-source statements, so "70 per SOHR vs 16 per the ministry" survives merging
 
 
 @dataclass(frozen=True)

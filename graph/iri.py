@@ -55,3 +55,8 @@ def mention_iri(article_id: str, start: int, end: int) -> URIRef:
 
 def anchor_iri(article_id: str, start: int, end: int) -> URIRef:
     return mint_iri("anchor", article_id, f"{start}-{end}")
+
+
+def claim_iri(article_id: str, start: int, end: int, source_key: str | None) -> URIRef:
+    """One source's claim about an event, anchored at its own sentence."""
+    return mint_iri("claim", article_id, f"{start}-{end}", _digest(source_key) if source_key else "unattributed")

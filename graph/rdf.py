@@ -12,10 +12,10 @@ from collections.abc import Iterable, Iterator
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
-from extract.records import Anchor, ArticleRecord, EntityRef, EventMention
+from extract.records import Anchor, ArticleRecord, Claim, EntityRef, EventMention
 from ontology import vocabulary
 
-from .iri import anchor_iri, article_graph_iri, article_iri, entities_graph_iri, entity_iri, mention_iri
+from .iri import anchor_iri, article_graph_iri, article_iri, claim_iri, entities_graph_iri, entity_iri, mention_iri
 
 Triple = tuple[URIRef, URIRef, object]
 
@@ -78,6 +78,32 @@ def event_triples(article_id: str, event: EventMention) -> Iterator[Triple]:
         yield node, prov.wasAttributedTo, entity_iri(source.entity.key)
         if source.channel is not None:
             yield node, ekg.channel, entity_iri(source.channel.key)
+    for claim in event.claims:
+        yield from claim_triples(article_id, node, claim)
+
+
+def claim_triples(article_id: str, mention: URIRef, claim: Claim) -> Iterator[Triple]:
+    """One source's statement about the event: who says it, where, and the figures it gives."""
+    _, ekg, _, prov, _ = _ns()
+    key = claim.source.entity.key if claim.source else None
+    node = claim_iri(article_id, claim.evidence.start, claim.evidence.end, key)
+    yield mention, ekg.claim, node
+    yield node, RDF.type, ekg.Claim
+    yield node, RDF.type, prov.Entity
+    yield node, ekg.certainty, Literal(claim.certainty)
+    yield node, ekg.evidence, anchor_iri(article_id, claim.evidence.start, claim.evidence.end)
+    yield from _anchor_triples(article_id, claim.evidence)
+    yield node, prov.wasDerivedFrom, article_iri(article_id)
+    if claim.source is not None:
+        yield node, prov.wasAttributedTo, entity_iri(claim.source.entity.key)
+        if claim.source.channel is not None:
+            yield node, ekg.channel, entity_iri(claim.source.channel.key)
+    for ref in claim.agents:
+        yield node, ekg.agent, entity_iri(ref.key)
+    for prop, value in ((ekg.killed, claim.killed), (ekg.injured, claim.injured),
+                        (ekg["count"], claim.count), (ekg.casualties, claim.casualties)):
+        if value is not None:
+            yield node, prop, Literal(value, datatype=XSD.integer)
 
 
 def article_triples(record: ArticleRecord) -> Iterator[Triple]:

@@ -135,7 +135,7 @@ def _graph_of(ds: Dataset, node, predicate=None):
 PREFIXES = """PREFIX ekg: <https://w3id.org/eventkg/ontology#> PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX sem: <http://semanticweb.cs.vu.nl/2009/11/sem/> """
-MENTION = PREFIXES + "SELECT ?m WHERE { ?m prov:wasDerivedFrom [] ; ekg:certainty [] ; ekg:agent [] }"
+MENTION = PREFIXES + "SELECT ?m WHERE { ?m prov:wasDerivedFrom [] ; ekg:certainty [] ; ekg:agent [] ; ekg:claim [] }"
 
 
 def remove_certainty(ds):
