@@ -1,7 +1,7 @@
 """The eventkg spaCy pipeline and the batch runner that turns articles into records.
 
 `build_pipeline()` returns `spacy.blank("ar")` with the Arabic news tokenizer and the
-eventkg components in order: match keys → cues → sentences → entities → coreference →
+eventkg components in order: match keys → (morphology, when a database is given) → cues → sentences → entities → coreference →
 timex → quantities → attribution → events. `process(nlp, articles)` runs it over many
 articles and yields an `ArticleRecord` or an `ArticleFailure` for each: one bad article
 is reported, never fatal to the batch.
@@ -15,7 +15,7 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 
-from . import attribution, coreference, cues, entities, events, extensions, quantities, sentences, timex  # noqa: F401
+from . import attribution, coreference, cues, entities, events, extensions, morphology, quantities, sentences, timex  # noqa: F401
 from .harvest import harvest
 from .lexicon import DATA_DIR, load_lexicons
 from .reader import Article
@@ -36,13 +36,20 @@ COMPONENTS = (
 _NO_DATA_DIR = {"eventkg_sentences"}
 
 
-def build_pipeline(data_dir: str | Path = DATA_DIR) -> Language:
-    """A ready Arabic pipeline whose lexicons come from `data_dir` (default: the packaged data)."""
+def build_pipeline(data_dir: str | Path = DATA_DIR, morphology_db: str | Path | None = None) -> Language:
+    """A ready Arabic pipeline whose lexicons come from `data_dir` (default: the packaged data).
+
+    `morphology_db`: a camel-tools morphology database file; when given, `eventkg_morphology`
+    runs after the match keys and lets inflections the trigger lexicon does not list match by
+    their lemma. A missing or bad file raises `morphology.MorphologyDataError` here.
+    """
     load_lexicons(str(data_dir))  # fail early, naming the bad file
     nlp = customize_tokenizer(spacy.blank("ar"))
     for name in COMPONENTS:
         config = {} if name in _NO_DATA_DIR else {"data_dir": str(data_dir)}
         nlp.add_pipe(name, config=config)
+        if name == "eventkg_match_keys" and morphology_db is not None:
+            nlp.add_pipe("eventkg_morphology", config={"db_path": str(morphology_db), "data_dir": str(data_dir)})
     return nlp
 
 
