@@ -4,7 +4,7 @@ Articles repeat an event (headline, lead, quote); the gold standard and analysts
 record per real-world event per article, carrying every source that reported it. Two
 mentions merge when they have the same type and certainty and compatible agents, places and
 dates (equal, or one side unstated, or one place containing the other), and they share at
-least one stated agent, place or date.
+least one stated agent, place, date or head count.
 """
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def compatible(a: EventMention, b: EventMention, ancestors: Callable[[str], list
     shared_agent = bool(_keys(a.agents) & _keys(b.agents))
     shared_place = bool(a.places and b.places)
     same_date = a.date is not None and a.date == b.date
-    return shared_agent or shared_place or same_date
+    same_count = a.count is not None and a.count == b.count   # «ثلاثة آلاف» twice is one surrender
+    return shared_agent or shared_place or same_date or same_count
 
 
 def _most_specific(places: tuple[EntityRef, ...], ancestors: Callable[[str], list[str]]) -> tuple[EntityRef, ...]:

@@ -107,6 +107,23 @@ class EventFrames:
                     return True
         return False
 
+    @staticmethod
+    def _heading_noun(trigger: Span, pos: str) -> bool:
+        """A section heading such as «معارك الباغوز» names a topic, not an event: a short line
+        (at most four words, no full stop) whose trigger is a noun."""
+        if pos == "verb":
+            return False
+        doc = trigger.doc
+        start = trigger.start
+        while start > 0 and "\n" not in doc[start - 1].text and "\n" not in doc[start - 1].whitespace_:
+            start -= 1
+        end = trigger.end
+        while end < len(doc) and "\n" not in doc[end].text and "\n" not in doc[end - 1].whitespace_:
+            end += 1
+        line = doc[start:end]
+        words = [t for t in line if t.is_alpha]
+        return len(words) <= 4 and not any(t.text in (".", "؟", "!") for t in line)
+
     # -- windows -------------------------------------------------------------
     def _left_bound(self, doc: Doc, trigger: Span, barriers: list[int]) -> int:
         sent_start = trigger.sent.start
@@ -301,7 +318,7 @@ class EventFrames:
         for k, trigger in enumerate(triggers):
             row = self.lex.phrases["triggers"][int(trigger.kb_id_)]
             etype = self._refine(doc, trigger, row["event_type"])
-            if self._blocked(doc, trigger, etype, row["pos"]):
+            if self._blocked(doc, trigger, etype, row["pos"]) or self._heading_noun(trigger, row["pos"]):
                 continue
             nxt = triggers[k + 1].start if k + 1 < len(triggers) else None
             lo = self._left_bound(doc, trigger, barriers)
