@@ -362,16 +362,26 @@ class EventFrames:
 
     def _inherit_places(self, doc: Doc, frames: list[dict]) -> None:
         """An event with no stated place happened where the story is: the place of the latest
-        earlier event within `place_memory` sentences (not for statements such as condemnations)."""
+        earlier event within `place_memory` sentences that shares a participant with it (or any,
+        when the event names none); not for statements such as condemnations."""
         sent_index = {s.start: k for k, s in enumerate(doc.sents)}
-        last: tuple[int, list[Span]] | None = None
+        history: list[tuple[int, dict]] = []
         for frame in frames:
             here = sent_index[frame["trigger"].sent.start]
             if frame["places"]:
-                last = (here, frame["places"])
-            elif last is not None and frame["type"] not in SPEECH_ACTS and here - last[0] <= self.place_memory:
-                frame["places"] = list(last[1])
-                frame["inherited_place"] = True
+                history.append((here, frame))
+                continue
+            if frame["type"] in SPEECH_ACTS:
+                continue
+            mine = {s.kb_id_ for s in frame["agents"] + frame["targets"] if isinstance(s, Span)}
+            for k, earlier in reversed(history):
+                if here - k > self.place_memory:
+                    break
+                theirs = {s.kb_id_ for s in earlier["agents"] + earlier["targets"] if isinstance(s, Span)}
+                if not mine or mine & theirs:
+                    frame["places"] = list(earlier["places"])
+                    frame["inherited_place"] = True
+                    break
 
     @staticmethod
     def _absorb_killings(frames: list[dict]) -> list[dict]:
