@@ -234,6 +234,14 @@ class EventFrames:
             head = [e for e in ents if e.end == lo - 1 and e.label_ in ACTOR_TYPES]
             agents = head[:1]
         agent_ids = {a.kb_id_ for a in agents if isinstance(a, Span)}
+        # «أحبطت قسد هجومين شنهما داعش»: who foiled the attack was its target
+        if etype in ("Attack", "SuicideBombing") and not targets:
+            repel = next((i for i in range(trigger.start - 1, max(lo, trigger.start - 14) - 1, -1)
+                          if self.role_cues.get(doc[i].norm_) == "repel"), None)
+            if repel is not None:
+                foilers = [e for e in ents if repel < e.start < trigger.start and e.label_ in ACTOR_TYPES
+                           and e.kb_id_ not in agent_ids]
+                targets = foilers[:1]
         if etype in TARGETED:
             cued = [e for e in actors_right if e.kb_id_ not in agent_ids and self._cue_before(doc, e, trigger.end, 3) in ("target", "between")]
             if cued:
@@ -296,6 +304,11 @@ class EventFrames:
                 # «لم تشن الطائرات أي غارات»: a negation covers its own clause
                 return "negated"
             if cue.label_ == "uncertain" and distance <= self.hedge_window:
+                return "uncertain"
+        # a condition right after the event: «وحدة خاصة لإجلائهم في حال تبيّن ...»
+        for cue in cues:
+            if cue.label_ == "uncertain" and 0 <= cue.start - trigger.end <= 2 and \
+                    self.lex.phrases["certainty"][int(cue.kb_id_)]["scope"] == "after":
                 return "uncertain"
         # future tense (سـ + imperfect) on the trigger or the verb governing it: سيواصل التحالف قصف
         for i in range(max(sent_start, trigger.start - 3), trigger.end):

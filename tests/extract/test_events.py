@@ -37,6 +37,8 @@ def labels(refs):
     ("استهدفت غارات إسرائيلية مواقع قرب مطار دمشق الدولي.", "Airstrike", ["Israel"], [], None),
     ("سيطرت الفصائل على قرية الدبس في ريف الرقة الشمالي.", "TerritorialGain", None, None, ["الدبس"]),
     ("ودانت الخارجية الإيرانية الهجوم على القنصلية.", "Condemnation", ["Iranian Foreign Ministry"], None, None),
+    # who foiled an attack was its target
+    ("أحبطت القوات الحكومية هجوماً شنه مقاتلو هيئة تحرير الشام على مواقعها.", "Attack", ["Hayat Tahrir al-Sham"], ["Syrian government forces"], None),
     # arrests with a count
     ("اعتقلت قوات الأمن التركية 20 شخصاً يشتبه بانتمائهم لتنظيم داعش.", "Arrest", ["Turkey"], None, None),
 ])
@@ -59,6 +61,7 @@ def test_roles(nlp, text, etype, agents, targets, places):
     ("نفت وزارة الدفاع الروسية أن تكون طائراتها قصفت المستشفى.", "Airstrike", "negated"),
     ("لم تشن الطائرات أي غارات على المدينة.", "Airstrike", "negated"),
     ("ولا يزال التنظيم يشن هجمات عكسية.", "Attack", "asserted"),     # لا يزال = still, not a negation
+    ("هناك وحدة خاصة لإجلاء المدنيين في حال تبين وجودهم.", "Evacuation", "uncertain"),   # a condition after the event
 ])
 def test_certainty(nlp, text, etype, certainty):
     found = [e for e in events(nlp, text) if e.type == etype]
