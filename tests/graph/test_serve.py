@@ -189,6 +189,6 @@ def test_cli_serve_runs_until_terminated(store, tmp_path):
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=20)
-    assert f"http://127.0.0.1:{port}/query (read-only)" in stderr.decode("utf-8")
+    assert f"http://127.0.0.1:{port}/query (read-only)" in " ".join(stderr.decode("utf-8").split())   # rich wraps lines
     with pytest.raises(urllib.error.URLError):   # the Oxigraph child went down with it
         urllib.request.urlopen(url, timeout=2)

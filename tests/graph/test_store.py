@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from graph.build import build
 from graph.cli import EXIT_USAGE, app
 from graph.iri import article_graph_iri, entities_graph_iri
+import graph.store as store_module
 from graph.store import MemoryStore, OxigraphStore, ParameterError, QueryResult, project_parameters
 from ontology import vocabulary
 
@@ -197,25 +198,25 @@ def test_changed_article_is_replaced_not_duplicated(tmp_path, seeds_folder, nlp)
     assert store.query(mentions).rows == fresh.query(mentions).rows
 
 
-def test_interrupted_bulk_write_leaves_no_hash(tmp_path):
-    """A batch that fails mid-write must not look current to the next build."""
+def test_interrupted_bulk_write_leaves_no_hash(tmp_path, monkeypatch):
+    """A bulk-loaded batch that fails mid-write must not look current to the next build."""
+    monkeypatch.setattr(store_module, "BULK_MIN_TRIPLES", 1)
     store = OxigraphStore(tmp_path / "store")
     ekg = vocabulary().ekg
     graph = article_graph_iri("broken")
     article = URIRef("https://w3id.org/eventkg/id/article/broken")
-
-    def triples():
-        yield article, ekg.textHash, Literal("abc")
-        yield article, RDF.type, URIRef("https://schema.org/NewsArticle")
-        raise RuntimeError("disk full")
-
-    with pytest.raises(RuntimeError, match="disk full"):
-        store.replace_graphs({graph: triples()})
+    triples = [(article, ekg.textHash, Literal("abc")), (article, RDF.type, URIRef("https://schema.org/NewsArticle")),
+               (article, ekg.trigger, 42)]   # 42 is no RDF term: the write fails on it
+    with pytest.raises(TypeError, match="not an RDF term"):
+        store.replace_graphs({graph: triples})
     assert graph not in store.article_hashes()
 
 
+@pytest.mark.parametrize("bulk_min", [None, 1], ids=["transaction", "bulk"])
 @pytest.mark.parametrize("make", [MemoryStore, lambda: OxigraphStore(None)], ids=["memory", "oxigraph"])
-def test_replace_graphs_replaces_and_adds(make):
+def test_replace_graphs_replaces_and_adds(make, bulk_min, monkeypatch):
+    if bulk_min is not None:   # Oxigraph bulk-loads new graphs in large batches: make every batch large
+        monkeypatch.setattr(store_module, "BULK_MIN_TRIPLES", bulk_min)
     store = make()
     ekg = vocabulary().ekg
     graph = article_graph_iri("a1")
@@ -265,3 +266,20 @@ def test_bound_parameter_filters_an_aggregate(make):
                                                     (node, ekg.certainty, Literal("x"))]})
     query = "SELECT (COUNT(?s) AS ?n) WHERE { ?s ?p ?o FILTER(STR(?o) = STR(?value)) }"
     assert store.query(query, {"value": Literal("h1")}) == QueryResult(["n"], [["1"]])
+
+
+@pytest.mark.parametrize("place", ["Deir ez-Zor", "Baghouz", "الباغوز"])
+@pytest.mark.parametrize("where", ["--graph", "--store"])
+def test_who_did_what_at_is_who_did_what_filtered_by_place(both, where, place):
+    target = str(both[0] if where == "--graph" else both[1])
+    everything = invoke("query", "who_did_what", where, target, "--format", "csv")
+    at_place = invoke("query", "who_did_what_at", where, target, "--format", "csv", "--param", f"place={place}")
+    events = {r["event"] for r in csv_rows(invoke("query", "events_at", where, target, "--format", "csv",
+                                                   "--param", f"place={place}"))}
+    assert events, f"the seeds report events in {place}"
+    assert at_place.stdout.splitlines()[0] == everything.stdout.splitlines()[0]
+    assert unordered(csv_rows(at_place)) == unordered(r for r in csv_rows(everything) if r["event"] in events)
+
+
+def unordered(rows) -> list[tuple]:
+    return sorted(tuple(r.values()) for r in rows)

@@ -1,0 +1,409 @@
+"""Benchmark eventkg at scale and print the figures: `python bench/run.py [--sizes 1000,10000,50000]`.
+
+In one run:
+
+1. Extraction on a generated corpus (`bench/generate.py`): words/s and articles/s of the full
+   pipeline in 1 process and in N processes (`graph.distributed.process_pool`), next to the
+   bare `spacy.blank("ar")` tokenizer's words/s on the same texts. Words are the bare
+   tokenizer's tokens; the ratio pipeline/tokenizer is the figure (target ≥ 0.25).
+2. Stores at each size: the harvested records of the extracted sample are replicated with new
+   article ids, each replica moved to a later period (all dates shifted by whole multiples of
+   the sample's time span), until the size is reached; they are written through the build's
+   own store path (`replace_graphs`, batches of 256 articles) into rdflib (`MemoryStore`,
+   capped by --rdflib-max) and Oxigraph on disk (`OxigraphStore`), then canonical events are
+   linked (`graph/canonical.py`) where available. Each (backend, size) runs in a fresh process
+   so its peak memory (ru_maxrss) is its own. Measured: load triples/s; median latency of
+   `who_did_what_at` (who_did_what filtered by a place), `conflicting_claims` and the
+   actor-network query `actor_interactions` (what graph/network.py runs; skipped with a note
+   where a query file does not exist); peak memory.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import pickle
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+QUERY_DIR = ROOT / "graph" / "queries"
+TIMED_QUERIES = {   # name → query file
+    "who_did_what_at": QUERY_DIR / "who_did_what_at.rq",
+    "conflicting_claims": QUERY_DIR / "conflicting_claims.rq",
+    "actor_pairs": Path(__file__).resolve().parent / "queries" / "actor_pairs.rq",
+    "actor_interactions": QUERY_DIR / "actor_interactions.rq",
+}
+
+
+def peak_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ----------------------------------------------------------------------------- extraction
+
+
+def bench_extraction(corpus_dir: Path, processes: list[int], profile: bool) -> tuple[dict, list]:
+    """Figures for the pipeline in each process count and for the bare tokenizer; and the records."""
+    import spacy
+
+    from extract.pipeline import ArticleFailure, build_pipeline, process
+    from extract.reader import collect_inputs, read_article
+    from graph.distributed import process_pool
+
+    paths, meta, _ = collect_inputs([corpus_dir])
+    articles = [read_article(p, meta.get(p.stem)) for p in paths]
+    texts = [a.text for a in articles]
+
+    blank = spacy.blank("ar")
+    words = sum(len(doc) for doc in blank.tokenizer.pipe(texts))
+    tokenizer_s = min(_timed(lambda: sum(1 for _ in blank.tokenizer.pipe(texts))) for _ in range(3))
+    figures = {"articles": len(articles), "words": words, "tokenizer words/s": words / tokenizer_s}
+
+    nlp = build_pipeline()
+    list(process(nlp, articles[:3]))   # warm-up: lazy tables, first-call costs
+    profiler = None
+    if profile:
+        import cProfile
+        profiler = cProfile.Profile()
+        profiler.enable()
+    started = time.perf_counter()
+    records = list(process(nlp, articles))
+    one = time.perf_counter() - started
+    if profiler is not None:
+        profiler.disable()
+        figures["profile"] = _hot_spots(profiler)
+    failures = [r for r in records if isinstance(r, ArticleFailure)]
+    records = [r for r in records if not isinstance(r, ArticleFailure)]
+    figures["failed articles"] = len(failures)
+    figures["peak MiB (1 process)"] = peak_mib()
+    runs = {1: one}
+    for n in processes:
+        if n == 1:
+            continue
+        with process_pool(n) as extract:
+            list(extract(articles[: 2 * n]))   # start and warm every worker before timing
+            started = time.perf_counter()
+            list(extract(articles))
+            runs[n] = time.perf_counter() - started
+    for n, seconds in runs.items():
+        figures[f"{n} process(es)"] = {
+            "seconds": seconds, "words/s": words / seconds, "articles/s": len(articles) / seconds,
+            "ratio to tokenizer": (words / seconds) / figures["tokenizer words/s"],
+        }
+    return figures, records
+
+
+def _timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def _hot_spots(profiler, top: int = 25) -> list[str]:
+    import io
+    import pstats
+
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    lines = [ln.rstrip() for ln in out.getvalue().splitlines() if ln.strip()]
+    start = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls"))
+    return lines[start:]
+
+
+# ----------------------------------------------------------------------------- stores
+
+
+def _shift(value, days: int):
+    """A record field with every date moved by `days` (recursing through the frozen dataclasses)."""
+    if isinstance(value, dt.date):
+        return value + dt.timedelta(days=days)
+    if isinstance(value, tuple):
+        return tuple(_shift(v, days) for v in value)
+    if dataclasses.is_dataclass(value):
+        changes = {f.name: _shift(getattr(value, f.name), days) for f in dataclasses.fields(value)
+                   if isinstance(getattr(value, f.name), (dt.date, tuple)) or dataclasses.is_dataclass(getattr(value, f.name))}
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+def replicate(records: list, size: int) -> Iterator:
+    """`size` records: the sample, then copies with new ids, each copy in a later period."""
+    dates = [d for r in records for d in [r.published, *(e.date for e in r.events)] if d]
+    span = (max(dates) - min(dates)).days + 30 if dates else 365
+    for i in range(size):
+        copy, base = divmod(i, len(records))
+        record = records[base]
+        if copy:
+            record = dataclasses.replace(_shift(record, copy * span), id=f"{record.id}_r{copy}",
+                                         sha256=f"{record.sha256[:56]}{copy:08x}")
+        yield record
+
+
+def busiest_places(records: list) -> list[str]:
+    """English labels of the town and of the governorate with the most event mentions (places inside count)."""
+    from collections import Counter
+
+    from extract.lexicon import load_lexicons
+
+    lexicons = load_lexicons()
+    towns, governorates = Counter(), Counter()
+    for record in records:
+        for event in record.events:
+            for place in event.places:
+                if place.subtype == "town":
+                    towns[place.key] += 1
+                for key in (place.key, *lexicons.ancestors(place.key)):
+                    entry = lexicons.entity(key)
+                    if entry is not None and entry.subtype == "governorate":
+                        governorates[key] += 1
+    chosen = [max(sorted(c), key=c.__getitem__) for c in (towns, governorates) if c]
+    return [lexicons.entity(k).label_en or lexicons.entity(k).label_ar for k in chosen]
+
+
+class QueryTimeout(Exception):
+    pass
+
+
+def timed_query(store, text: str, bindings, repeat: int, limit: int) -> tuple[float | str, int]:
+    """Median seconds over `repeat` runs (one run if it takes over 10 s) and the row count; "> limit s" if cut."""
+    import signal
+
+    def alarm(*_):
+        raise QueryTimeout
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    times, rows = [], 0
+    try:
+        for _ in range(repeat):
+            signal.alarm(limit)
+            started = time.perf_counter()
+            try:
+                rows = len(store.query(text, bindings).rows)
+            except QueryTimeout:
+                return f"> {limit} s", 0
+            finally:
+                signal.alarm(0)
+            times.append(time.perf_counter() - started)
+            if times[-1] > 10:
+                break
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    return statistics.median(times), rows
+
+
+def store_case(backend: str, size: int, records_file: Path, work: Path, places: list[str], repeat: int,
+               limit: int) -> dict:
+    """Load `size` articles into `backend`, link canonical events, time the queries (runs in its own process)."""
+    from graph.iri import article_graph_iri, entities_graph_iri, entity_iri
+    from graph.rdf import article_triples, entity_triples
+    from graph.store import MemoryStore, OxigraphStore
+
+    records = pickle.loads(records_file.read_bytes())
+    location = work / f"{backend}-{size}"
+    shutil.rmtree(location, ignore_errors=True)
+    store = OxigraphStore(location) if backend == "oxigraph" else MemoryStore()
+    triples = 0
+    described: set = set()
+    started = time.perf_counter()
+    batch: dict = {}
+    fresh: list = []
+    for record in replicate(records, size):
+        graph = list(article_triples(record))
+        triples += len(graph)
+        batch[article_graph_iri(record.id)] = graph
+        for entity in (*record.entities, *record.context):
+            if entity_iri(entity.key) not in described:
+                described.add(entity_iri(entity.key))
+                fresh.extend(entity_triples(entity))
+        if len(batch) >= 256:
+            triples += len(fresh)
+            store.replace_graphs(batch, {entities_graph_iri(): fresh})
+            batch, fresh = {}, []
+    triples += len(fresh)
+    store.replace_graphs(batch, {entities_graph_iri(): fresh})
+    if backend == "oxigraph":
+        store.flush()
+    load_s = time.perf_counter() - started
+    result = {"backend": backend, "articles": size, "triples": triples, "load s": load_s,
+              "load triples/s": triples / load_s}
+    try:
+        from graph.canonical import link_canonical_events
+    except ImportError:
+        result["canonical"] = "graph/canonical.py not present: skipped"
+    else:
+        started = time.perf_counter()
+        result["canonical events"] = link_canonical_events(store)
+        result["canonical s"] = time.perf_counter() - started
+    if backend == "oxigraph":
+        result["disk MiB"] = sum(f.stat().st_size for f in location.iterdir()) / 2**20
+
+    from graph.queries import bind_value
+    for name, path in TIMED_QUERIES.items():
+        if not path.is_file():
+            result[f"{name} s"] = f"{path.relative_to(ROOT)} not present: skipped"
+            continue
+        text = path.read_text(encoding="utf-8")
+        for place in (places if name == "who_did_what_at" else [None]):
+            key = f"{name} @ {place}" if place else name
+            bindings = {"place": bind_value(place)} if place else None
+            result[f"{key} s"], result[f"{key} rows"] = timed_query(store, text, bindings, repeat, limit)
+    result["peak MiB"] = peak_mib()
+    del store
+    shutil.rmtree(location, ignore_errors=True)
+    return result
+
+
+def run_store_case(backend: str, size: int, records_file: Path, work: Path, places: list[str], repeat: int,
+                   limit: int) -> dict:
+    """`store_case` in a fresh Python process, so peak memory is the case's own."""
+    command = [sys.executable, __file__, "--store-case", f"{backend}:{size}", "--records", str(records_file),
+               "--work", str(work), "--places", ",".join(places), "--repeat", str(repeat),
+               "--query-timeout", str(limit)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"backend": backend, "articles": size, "error": done.stderr.strip().splitlines()[-1:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def _fmt(value, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value if value.startswith(">") else "skipped"
+    if unit == "ms":
+        return f"{value * 1000:,.0f} ms" if value >= 0.01 else f"{value * 1000:.1f} ms"
+    if unit == "s":
+        return f"{value:,.2f} s"
+    return f"{value:,.0f}"
+
+
+def report(extraction: dict | None, cases: list[dict], rdflib_max: int) -> str:
+    lines = []
+    if extraction:
+        lines.append(f"## Extraction: {extraction['articles']} generated articles, {extraction['words']:,} words, "
+                     f"{extraction['failed articles']} failed")
+        lines.append("")
+        lines.append("| run | words/s | articles/s | ratio to bare tokenizer |")
+        lines.append("|---|---|---|---|")
+        lines.append(f"| spaCy `blank(\"ar\")` tokenizer | {extraction['tokenizer words/s']:,.0f} | – | 1 |")
+        for key, fig in extraction.items():
+            if key.endswith("process(es)"):
+                lines.append(f"| pipeline, {key} | {fig['words/s']:,.0f} | {fig['articles/s']:.1f} | "
+                             f"{fig['ratio to tokenizer']:.3f} |")
+        lines.append(f"\npeak memory, extraction in 1 process: {extraction['peak MiB (1 process)']:,.0f} MiB")
+        lines.append("")
+    lines.append("## Stores")
+    lines.append("")
+    query_keys = list(dict.fromkeys(k[:-2] for c in cases for k in c if k.endswith(" s") and k[:-2].split(" @ ")[0] in TIMED_QUERIES))
+    lines.append("| articles | backend | triples | load triples/s | canonical linking | "
+                 + " | ".join(query_keys) + " | peak memory |")
+    lines.append("|---" * (6 + len(query_keys)) + "|")
+    for case in cases:
+        if "error" in case:
+            lines.append(f"| {case['articles']:,} | {case['backend']} | error: {case['error']} |")
+            continue
+        cells = []
+        for key in query_keys:
+            value = case.get(f"{key} s")
+            cells.append(_fmt(value, "ms" if key.startswith("who_did_what_at") else "s")
+                         + (f" ({case.get(f'{key} rows', 0):,} rows)" if isinstance(value, float) else ""))
+        lines.append(f"| {case['articles']:,} | {case['backend']} | {case['triples']:,} | {case['load triples/s']:,.0f} | "
+                     f"{_fmt(case.get('canonical s'), 's')} | " + " | ".join(cells) + f" | {case['peak MiB'] / 1024:.2f} GiB |")
+    by = {(c["backend"], c["articles"]): c for c in cases if "error" not in c}
+    ratios = []
+    for (backend, size), ox_case in sorted(by.items()):
+        rd = by.get(("rdflib", size))
+        if backend != "oxigraph" or rd is None:
+            continue
+        parts = [f"load ×{ox_case['load triples/s'] / rd['load triples/s']:.1f}"]
+        for key in query_keys:
+            a, b = ox_case.get(f"{key} s"), rd.get(f"{key} s")
+            if isinstance(a, float) and isinstance(b, float) and a > 0:
+                parts.append(f"{key} ×{b / a:.0f}")
+            elif isinstance(a, float) and isinstance(b, str) and a > 0:
+                parts.append(f"{key}: rdflib {b}")
+        ratios.append(f"* {size:,} articles, Oxigraph vs rdflib (times faster): " + ", ".join(parts))
+    if ratios:
+        lines += ["", *ratios]
+    lines.append(f"\nrdflib is measured up to {rdflib_max:,} articles (--rdflib-max); larger sizes only on Oxigraph.")
+    skipped = {k: v for c in cases for k, v in c.items() if isinstance(v, str) and "skipped" in v}
+    for key, note in sorted(skipped.items()):
+        lines.append(f"note: {key.removesuffix(' s')}: {note}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,50000", help="store sizes in articles, comma-separated")
+    parser.add_argument("--backends", default="rdflib,oxigraph")
+    parser.add_argument("--rdflib-max", type=int, default=10000, help="largest size measured on rdflib")
+    parser.add_argument("--extract-articles", type=int, default=300, help="generated articles for the extraction run")
+    parser.add_argument("--processes", default="1,2", help="process counts for the extraction run")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--places", default=None,
+                        help="places for who_did_what_at, comma-separated (default: the sample's busiest town and governorate)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per query (median reported)")
+    parser.add_argument("--query-timeout", type=int, default=120, help="seconds after which a query is cut")
+    parser.add_argument("--profile", action="store_true", help="print the extraction's cProfile hot spots")
+    parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    parser.add_argument("--json", type=Path, default=None, help="also write all figures as JSON here")
+    parser.add_argument("--store-case", help=argparse.SUPPRESS)
+    parser.add_argument("--records", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.store_case:   # child process: one (backend, size)
+        backend, size = args.store_case.split(":")
+        print(json.dumps(store_case(backend, int(size), args.records, args.work, args.places.split(","),
+                                    args.repeat, args.query_timeout)))
+        return
+
+    from generate import generate, write_corpus
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="eventkg-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    corpus = work / "corpus"
+    shutil.rmtree(corpus, ignore_errors=True)
+    write_corpus(generate(args.extract_articles, args.seed), corpus)
+    print(f"extracting {args.extract_articles} generated articles ...", file=sys.stderr)
+    extraction, records = bench_extraction(corpus, [int(n) for n in args.processes.split(",")], args.profile)
+    records_file = work / "records.pkl"
+    records_file.write_bytes(pickle.dumps(records))
+    places = args.places.split(",") if args.places else busiest_places(records)
+    print(f"who_did_what_at places: {', '.join(places)}", file=sys.stderr)
+
+    cases = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        for backend in args.backends.split(","):
+            if backend == "rdflib" and size > args.rdflib_max:
+                continue
+            print(f"store: {backend}, {size:,} articles ...", file=sys.stderr)
+            cases.append(run_store_case(backend, size, records_file, work, places, args.repeat, args.query_timeout))
+            print(f"  {json.dumps(cases[-1])}", file=sys.stderr)
+    print(report(extraction, cases, args.rdflib_max))
+    if extraction.get("profile"):
+        print("\n## Extraction hot spots (cProfile, cumulative)\n")
+        print("\n".join(extraction["profile"]))
+    if args.json:
+        args.json.write_text(json.dumps({"extraction": extraction, "stores": cases}, indent=2, default=str))
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
