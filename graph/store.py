@@ -67,6 +67,10 @@ def atomic_write(path: Path, write) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        # mkstemp makes the file private (0600); outputs get the usual umask-based mode
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -162,7 +166,9 @@ class MemoryStore:
         fmt, _, named = format_for(path)
 
         def write(tmp: Path) -> None:
-            if named:
+            if fmt == "trig":
+                data = _sorted_trig(self.dataset)
+            elif named:
                 data = self.dataset.serialize(format=fmt)
             else:
                 merged = Graph()
@@ -176,6 +182,38 @@ class MemoryStore:
             tmp.write_text(data, encoding="utf-8")
 
         atomic_write(path, write)
+
+
+BULK_MIN_TRIPLES = 20_000   # below this a transactional insert costs about as much as a bulk load
+
+
+def _sorted_trig(dataset: Dataset) -> str:
+    """TriG with graphs in IRI order and subjects sorted inside each graph.
+
+    rdflib's TriG writer follows its store's internal graph order, which varies between runs;
+    writing each graph with the (subject-sorted) Turtle writer keeps rebuilds byte-identical.
+    """
+    namespaces = vocabulary().namespaces
+    prefixes: set[str] = set()
+    blocks = []
+    for graph in sorted(dataset.graphs(), key=lambda g: str(g.identifier)):
+        if not len(graph) or graph.identifier == dataset.default_graph.identifier:
+            continue
+        body = Graph()
+        for prefix, ns in namespaces.items():
+            body.bind(prefix, ns)
+        for triple in graph:
+            body.add(triple)
+        # "\n" only (str.splitlines also breaks at U+2028, \x1c-\x1e, \x85 ... inside literals), and
+        # only the leading @prefix block: a multi-line literal may have a line starting "@prefix"
+        turtle = body.serialize(format="turtle").split("\n")
+        header = next(i for i, ln in enumerate(turtle) if ln.strip() and not ln.startswith("@prefix"))
+        prefixes.update(ln for ln in turtle[:header] if ln.startswith("@prefix"))
+        lines = turtle[header:]
+        # no re-indenting: a line may sit inside a multi-line (triple-quoted) literal
+        text = "\n".join(lines).strip("\n")
+        blocks.append(f"{graph.identifier.n3()} {{\n{text}\n}}\n")
+    return "\n".join(["\n".join(sorted(prefixes)) + "\n", *blocks])
 
 
 BULK_MIN_TRIPLES = 20_000   # below this a transactional insert costs about as much as a bulk load
