@@ -76,6 +76,14 @@ class EntityRecognizer:
                     return (i + 1, j) if j > i + 1 else None
         return None
 
+    def _name_range(self, doc, j, taken, cue_tokens, limit) -> tuple[int, int, bool]:
+        """The name right after a cue at token j: a short quoted name, else up to `limit`
+        name-like tokens. Returns (start, end, quoted)."""
+        quoted = self._quoted(doc, j)
+        if quoted:
+            return quoted[0], quoted[1], True
+        return j, self._name_after(doc, j, taken, cue_tokens, limit), False
+
     def _name_after(self, doc, i, taken, cue_tokens, limit):
         end = i
         while end < len(doc) and end - i < limit and self._namelike(doc, end, taken, cue_tokens):
@@ -145,13 +153,8 @@ class EntityRecognizer:
         for cue in doc.spans.get("place_cues", []):
             if cue.label_ not in ("place_noun", "named_place"):
                 continue
-            j = cue.end
-            quoted = self._quoted(doc, j)
-            if quoted:
-                start, end = quoted
-            else:
-                start = j
-                end = self._name_after(doc, j, taken, cue_tokens, 1)
+            start, end, quoted = self._name_range(doc, cue.end, taken, cue_tokens, 1)
+            if not quoted:
                 if end > start and end < len(doc):
                     first = doc[start].norm_
                     nxt = doc[end]
@@ -167,12 +170,7 @@ class EntityRecognizer:
             # a definite head («التنظيم يتراجع») is a description of a known body, not a new name
             if "ال" in doc[cue.start].text[:4]:
                 continue
-            j = cue.end
-            quoted = self._quoted(doc, j)
-            if quoted:
-                start, end = quoted
-            else:
-                start, end = j, self._name_after(doc, j, taken, cue_tokens, 2)
+            start, end, quoted = self._name_range(doc, cue.end, taken, cue_tokens, 2)
             if end > start:
                 # «وكالة هاوار» keeps its head; a quoted name is the name alone
                 add(start if quoted else cue.start, end, cue.label_)
