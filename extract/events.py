@@ -191,6 +191,10 @@ class EventFrames:
             cue_at = next((i for i in range(trigger.end, min(hi, trigger.end + 3))
                            if self.role_cues.get(doc[i].norm_) == "between"), None)
             between = [e for e in actors_right if cue_at is not None and e.start > cue_at]
+            if len(between) == 1:
+                # «معارك مع قسد»: the other side is the clause's subject
+                subjects = [e for e in actors_left if not self._governed(doc, e, lo) and e.kb_id_ != between[0].kb_id_]
+                between = subjects[-1:] + between
             if between:
                 agents = between[:2]
             elif cue_at is not None and cue_at + 1 < len(doc) and doc[cue_at + 1].norm_ in BOTH_SIDES:

@@ -29,6 +29,8 @@ def labels(refs):
     ("قصفت الطائرات الروسية مواقع لهيئة تحرير الشام في جسر الشغور.", "Airstrike", ["Russia"], ["Hayat Tahrir al-Sham"], ["Jisr al-Shughur"]),
     # clash between two sides
     ("اندلعت اشتباكات بين قوات النظام وتنظيم داعش في البادية السورية.", "ArmedClash", ["Syrian government forces", "Islamic State"], [], None),
+    # «مع»: the other side of the clash is the subject
+    ("خاضت فصائل الجيش الوطني معارك مع قوات سوريا الديمقراطية قرب منبج.", "ArmedClash", ["Syrian National Army", "Syrian Democratic Forces"], [], None),
     # loss verb: the subject is the one who loses
     ("وخسر تنظيم داعش مدينة الرقة.", "TerritorialGain", [], ["Islamic State"], ["Raqqa"]),
     # relative frame whose agent sits behind a head noun: «هجوم شنه عناصر تنظيم داعش»
