@@ -237,6 +237,7 @@ class EventFrames:
         if not agents and lo > 0 and doc[lo - 1].norm_ in RELATIVE_PRONOUNS and pos == "verb":
             head = [e for e in ents if e.end == lo - 1 and e.label_ in ACTOR_TYPES]
             agents = head[:1]
+        agents = self._with_coordinated(doc, agents, ents)
         agent_ids = {a.kb_id_ for a in agents if isinstance(a, Span)}
         # «أحبطت قسد هجومين شنهما داعش»: who foiled the attack was its target
         if etype in ("Attack", "SuicideBombing") and not targets:
@@ -253,6 +254,26 @@ class EventFrames:
             elif etype == "Condemnation":
                 targets = [e for e in actors_right if e.kb_id_ not in agent_ids][:1]
         return agents, targets, places
+
+    @staticmethod
+    def _with_coordinated(doc: Doc, chosen: list, ents: list[Span]) -> list:
+        """«بريطانيا وفرنسا والولايات المتحدة»: actors joined by و to a chosen one share its role."""
+        if len(chosen) != 1 or not isinstance(chosen[0], Span):
+            return chosen
+        group = [chosen[0]]
+        by_start = {e.start: e for e in ents if e.label_ in ACTOR_TYPES}
+        # forwards: X وY وZ
+        last = chosen[0]
+        while last.end in by_start and doc[last.end].text.startswith("و") and doc[last.end].norm_ != doc[last.end].text:
+            last = by_start[last.end]
+            group.append(last)
+        # backwards: the chosen one may be the last of the list
+        by_end = {e.end: e for e in ents if e.label_ in ACTOR_TYPES}
+        first = chosen[0]
+        while first.start in by_end and doc[first.start].text.startswith("و") and doc[first.start].norm_ != doc[first.start].text:
+            first = by_end[first.start]
+            group.insert(0, first)
+        return group
 
     def _speaker_side(self, doc: Doc, speaker: Span, lo: int, hi: int) -> list[Span]:
         """«استكملت قواتنا», «قمنا بالاقتحام»: a first-person plural in the speaker's words makes

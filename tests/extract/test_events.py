@@ -29,6 +29,8 @@ def labels(refs):
     ("قصفت الطائرات الروسية مواقع لهيئة تحرير الشام في جسر الشغور.", "Airstrike", ["Russia"], ["Hayat Tahrir al-Sham"], ["Jisr al-Shughur"]),
     # clash between two sides
     ("اندلعت اشتباكات بين قوات النظام وتنظيم داعش في البادية السورية.", "ArmedClash", ["Syrian government forces", "Islamic State"], [], None),
+    # coordinated agents share the role
+    ("وجهت بريطانيا وفرنسا والولايات المتحدة ضربات جوية لمواقع في حمص.", "Airstrike", ["United Kingdom", "France", "United States"], None, None),
     # «مع»: the other side of the clash is the subject
     ("خاضت فصائل الجيش الوطني معارك مع قوات سوريا الديمقراطية قرب منبج.", "ArmedClash", ["Syrian National Army", "Syrian Democratic Forces"], [], None),
     # loss verb: the subject is the one who loses
