@@ -190,25 +190,16 @@ class EventFrames:
         if etype == "ArmedClash":
             cue_at = next((i for i in range(trigger.end, min(hi, trigger.end + 3))
                            if self.role_cues.get(doc[i].norm_) == "between"), None)
-            between = [e for e in actors_right if cue_at is not None and e.start > cue_at]
-            if len(between) == 1:
-                # «معارك مع قسد»: the other side is the clause's subject
-                subjects = [e for e in actors_left if not self._governed(doc, e, lo) and e.kb_id_ != between[0].kb_id_]
-                between = subjects[-1:] + between
-            if between:
-                agents = between[:2]
-            elif cue_at is not None and cue_at + 1 < len(doc) and doc[cue_at + 1].norm_ in BOTH_SIDES:
+            if cue_at is not None and cue_at + 1 < len(doc) and doc[cue_at + 1].norm_ in BOTH_SIDES:
                 agents = [BOTH_SIDES_MARK]
-        # VSO / idafa: an actor right after the trigger (quotes, commas, dates and heads skipped)
-        if not agents and actors_right and not (pos != "verb" and etype in NO_IDAFA_AGENT):
-            first = actors_right[0]
-            timex = {i for s in doc.spans.get("timex", []) for i in range(s.start, s.end)}
-            gap = [t for t in doc[trigger.end:first.start]
-                   if t.text not in SKIP and not t.like_num and t.i not in timex and t.norm_ not in HEADS]
-            if not gap and not self._governed(doc, first, trigger.end):
-                agents = [first]
-                if etype == "ArmedClash" and len(actors_right) > 1:
-                    agents = actors_right[:2]
+            else:
+                between = [e for e in actors_right if cue_at is not None and e.start > cue_at]
+                if len(between) == 1:
+                    # «معارك مع قسد»: the other side is the clause's subject
+                    subjects = [e for e in actors_left
+                                if not self._governed(doc, e, lo) and e.kb_id_ != between[0].kb_id_]
+                    between = subjects[-1:] + between
+                agents = between[:2]
         # a nisba right after the trigger names the attacker: «غارات إسرائيلية», «الهجوم الإسرائيلي»
         if not agents and trigger.end < len(doc):
             j = trigger.end + (1 if trigger.end + 1 < len(doc) and doc[trigger.end].norm_ in AIR_WORDS else 0)

@@ -99,3 +99,10 @@ def test_evidence_offsets_slice_the_text(nlp):
     for event in events(nlp, text):
         for anchor in (event.evidence, *event.more_evidence):
             assert text[anchor.start:anchor.end] == anchor.text
+
+
+def test_both_sides_are_the_last_fight(nlp):
+    found = events(nlp, "أحبطت القوات الحكومية هجوماً شنه مقاتلو هيئة تحرير الشام. "
+                        "ودارت اشتباكات عنيفة بين الطرفين في ريف إدلب.")
+    clash = [e for e in found if e.type == "ArmedClash"]
+    assert clash and set(labels(clash[0].agents)) == {"Hayat Tahrir al-Sham", "Syrian government forces"}
