@@ -200,6 +200,16 @@ class EventFrames:
                                 if not self._governed(doc, e, lo) and e.kb_id_ != between[0].kb_id_]
                     between = subjects[-1:] + between
                 agents = between[:2]
+        # VSO / idafa: an actor right after the trigger (quotes, commas, dates and heads skipped)
+        if not agents and actors_right and not (pos != "verb" and etype in NO_IDAFA_AGENT):
+            first = actors_right[0]
+            timex = {i for s in doc.spans.get("timex", []) for i in range(s.start, s.end)}
+            gap = [t for t in doc[trigger.end:first.start]
+                   if t.text not in SKIP and not t.like_num and t.i not in timex and t.norm_ not in HEADS]
+            if not gap and not self._governed(doc, first, trigger.end):
+                agents = [first]
+                if etype == "ArmedClash" and len(actors_right) > 1:
+                    agents = actors_right[:2]
         # a nisba right after the trigger names the attacker: «غارات إسرائيلية», «الهجوم الإسرائيلي»
         if not agents and trigger.end < len(doc):
             j = trigger.end + (1 if trigger.end + 1 < len(doc) and doc[trigger.end].norm_ in AIR_WORDS else 0)
