@@ -25,6 +25,17 @@ from .store import MemoryStore, OxigraphStore
 WRITE_BATCH = 256   # articles per bulk store write (≈100k quads)
 
 
+class BuildInterrupted(KeyboardInterrupt):
+    """Ctrl-C during `build()`. `report` is what was done so far; `stored` lists the articles
+    whose graphs were committed to the store before the interruption (the batch being
+    extracted was not written: store writes are all-or-nothing)."""
+
+    def __init__(self, report: BuildReport, stored: list[str]):
+        super().__init__("build interrupted")
+        self.report = report
+        self.stored = stored
+
+
 @dataclass
 class BuildReport:
     """What a build did: built, unchanged (skipped as already current) and skipped-with-reason."""
@@ -47,7 +58,7 @@ def _read_all(paths: Sequence[Path], meta, report: BuildReport) -> list[Article]
         try:
             article = read_article(path, meta.get(path.stem))
         except InputError as exc:
-            report.skipped.append((str(path), exc.reason))
+            report.skipped.append((f"{path}:{exc.line}" if exc.line else str(path), exc.reason))
             continue
         for warning in article.warnings:
             report.warnings.append((str(path), warning))
@@ -94,29 +105,43 @@ def build(
     # article graphs and new entity descriptions are written in batches: one bulk write each
     graphs: dict = {}
     fresh_triples: list = []
+    stored: list[str] = []
+    path_of = {article.id: article.path for article in todo}
 
     def write() -> None:
         store.replace_graphs(graphs, {entities_graph_iri(): fresh_triples})
+        stored.extend(report.built[len(stored):])
         graphs.clear()
         fresh_triples.clear()
 
-    for done, result in enumerate(extract(todo) if todo else [], start=1):
-        if isinstance(result, ArticleFailure):
-            report.skipped.append((str(result.path), result.reason))
-        else:
-            graphs[article_graph_iri(result.id)] = list(article_triples(result))
-            fresh = [e for e in (*result.entities, *result.context) if entity_iri(e.key) not in described]
-            described.update(entity_iri(e.key) for e in fresh)
-            fresh_triples.extend(t for e in fresh for t in entity_triples(e))
-            report.built.append(result.id)
-            report.events += len(result.events)
-            report.entities += len(result.entities)
-            if len(graphs) >= batch_size:
-                write()
-        if progress:
-            progress(done, len(todo))
-    if graphs or fresh_triples:
-        write()
+    try:
+        for done, result in enumerate(extract(todo) if todo else [], start=1):
+            if isinstance(result, ArticleFailure):
+                report.skipped.append((str(result.path), result.reason))
+            else:
+                try:
+                    triples = list(article_triples(result))
+                    fresh = [e for e in (*result.entities, *result.context) if entity_iri(e.key) not in described]
+                    entity_statements = [t for e in fresh for t in entity_triples(e)]
+                except Exception as exc:  # noqa: BLE001 — one article's bad records must not stop the build
+                    report.skipped.append((str(path_of.get(result.id, result.id)),
+                                           f"cannot turn its records into RDF: {type(exc).__name__}: {exc}"))
+                else:
+                    graphs[article_graph_iri(result.id)] = triples
+                    described.update(entity_iri(e.key) for e in fresh)
+                    fresh_triples.extend(entity_statements)
+                    report.built.append(result.id)
+                    report.events += len(result.events)
+                    report.entities += len(result.entities)
+                    if len(graphs) >= batch_size:
+                        write()
+            if progress:
+                progress(done, len(todo))
+        if graphs or fresh_triples:
+            write()
+    except KeyboardInterrupt as exc:
+        # the unwritten batch is dropped whole; what is in the store stays consistent
+        raise BuildInterrupted(report, stored) from exc
     # mentions of one real-world event across (and within) articles → one canonical event;
     # recomputed over the whole store, so a changed article re-links everything it touches
     link_canonical_events(store)

@@ -10,20 +10,25 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .queries import parse_params, resolve_query
+from .sparql_guard import (DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, ParsedKind, QueryEngineError, QueryError, QueryRefused,
+                           QuerySyntaxError, QueryTimeout, check_query, run_with_limits)
 from .store import FORMAT_BY_NAME, MemoryStore, OxigraphStore, StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Event knowledge graphs from Arabic news: who did what, to whom, where, when, according to whom.")
-err = Console(stderr=True)
+# soft_wrap: messages name files and must stay whole lines (no path broken across lines)
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3   # some inputs were skipped; the rest was built and written
 EXIT_FAILED = 4    # nothing could be built or written
+EXIT_INTERRUPTED = 130   # Ctrl-C (128 + SIGINT); outputs are left as they were
 
 
 class OutFormat(str, Enum):
@@ -41,7 +46,7 @@ class ExportFormat(str, Enum):
 
 
 def _usage(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {escape(message)}")   # file names and queries may contain [brackets]
     return typer.Exit(EXIT_USAGE)
 
 
@@ -83,6 +88,9 @@ def build(
         target = OxigraphStore(store) if store is not None else MemoryStore()
     except (StoreError, ClusterError) as exc:
         raise _usage(str(exc)) from None
+    from .build import BuildInterrupted
+
+    nothing_built = False
     try:
         with extractor_for(processes, dask) as extract, \
                 Progress(TextColumn("[bold]building"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -90,26 +98,40 @@ def build(
             task = bar.add_task("build", total=None)
             report = run_build(inputs, target, extract=extract,
                                progress=lambda done, total: bar.update(task, completed=done, total=total))
+        # a build where every input failed must not replace a previous output with an empty graph
+        nothing_built = not report.built and not report.unchanged and bool(report.skipped)
+        if out is not None and not nothing_built:
+            try:
+                target.write(out)
+            except (OSError, StoreError) as exc:
+                err.print(f"[red]error:[/red] cannot write {escape(str(out))}: {escape(str(exc))}")
+                raise typer.Exit(EXIT_FAILED) from None
+        if isinstance(target, OxigraphStore):
+            target.flush()
     except ClusterError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_FAILED) from None
-    if out is not None:
-        try:
-            target.write(out)
-        except (OSError, StoreError) as exc:
-            err.print(f"[red]error:[/red] cannot write {out}: {exc}")
-            raise typer.Exit(EXIT_FAILED) from None
-    if isinstance(target, OxigraphStore):
-        target.flush()
+    except KeyboardInterrupt as exc:
+        stored = exc.stored if isinstance(exc, BuildInterrupted) else None
+        err.print("[red]interrupted:[/red] "
+                  + (f"{escape(str(out))} left unchanged" if out is not None else "")
+                  + ("; " if out is not None and store is not None else "")
+                  + (f"store {escape(str(store))} keeps {len(stored) if stored is not None else 'the'} article(s) written "
+                     "before the interruption (each article graph is old or new, never half-written)"
+                     if store is not None else ""))
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     for where, why in report.warnings:
-        err.print(f"[yellow]warning:[/yellow] {where}: {why}")
+        err.print(f"[yellow]warning:[/yellow] {escape(where)}: {escape(why)}")
     err.print(f"built {len(report.built)} article(s), {report.events} event mention(s)"
               + (f", {len(report.unchanged)} unchanged" if report.unchanged else "")
-              + (f" → {out}" if out else "") + (f" (store {store})" if store else ""))
+              + (f" → {escape(str(out))}" if out and not nothing_built else "")
+              + (f" (store {escape(str(store))})" if store else ""))
     if report.skipped:
         err.print(f"[red]skipped {len(report.skipped)} input(s):[/red]")
         for where, why in report.skipped:
-            err.print(f"  {where}: {why}")
+            err.print(f"  {escape(where)}: {escape(why)}")
+        if nothing_built and out is not None:
+            err.print(f"nothing could be built: {escape(str(out))} left unchanged")
         raise typer.Exit(EXIT_PARTIAL if report.built or report.unchanged else EXIT_FAILED)
 
 
@@ -138,19 +160,56 @@ def query(
     store: Path | None = typer.Option(None, "--store", help="Oxigraph store folder to query."),
     fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f"),
     param: list[str] = typer.Option([], "--param", "-p", help="Bind a query variable: NAME=VALUE (IRI or text)."),
+    allow_update: bool = typer.Option(False, "--allow-update", help="Accept SPARQL Update: it changes the --store, or rewrites the --graph file."),
+    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=0.01, help="Stop the query after this many seconds."),
+    limit: int = typer.Option(DEFAULT_MAX_ROWS, "--limit", min=0, help="Print at most this many rows (exit status 3 and a warning when there are more)."),
 ) -> None:
-    """Run a SPARQL query and print the rows as a table, CSV or JSON."""
+    """Run a SPARQL query and print the rows as a table, CSV or JSON (read-only unless --allow-update)."""
+    unresolved: str | None = None   # the message only: a kept exception would keep this frame (and the store) alive
     try:
         _, text = resolve_query(spec)
-        bindings = parse_params(param)
-    except (ValueError, FileNotFoundError) as exc:
+    except FileNotFoundError as exc:
         raise _usage(str(exc)) from None
+    except ValueError as exc:
+        # not a name or a file: the SPARQL parser judges the text (updates included)
+        text, unresolved = spec, str(exc)
+    try:
+        bindings = parse_params(param)
+    except ValueError as exc:
+        raise _usage(str(exc)) from None
+    try:
+        kind = check_query(text, allow_update=allow_update)
+    except QuerySyntaxError as exc:
+        raise _usage(unresolved or f"query failed: {exc}") from None
+    except QueryRefused as exc:
+        raise _usage(f"query refused: {exc}") from None
     target = _open(graph, store)
     try:
-        result = target.query(text, bindings)
+        result = run_with_limits(target, text, bindings, timeout=timeout, max_rows=limit, allow_update=allow_update)
+        if kind is ParsedKind.UPDATE:
+            if graph is not None:
+                target.write(graph)   # atomic: a failed write leaves the old file
+            else:
+                target.flush()
+    except (QueryTimeout, QueryEngineError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}" + (" (raise --timeout)" if isinstance(exc, QueryTimeout) else ""))
+        raise typer.Exit(EXIT_FAILED) from None
+    except QueryError as exc:
+        raise _usage(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 — a bad query is the user's error, reported plainly
         raise _usage(f"query failed: {exc}") from None
+    finally:
+        # Close an Oxigraph store now: the SPARQL parser's exception cycles can keep this frame
+        # alive until the next garbage collection, and with it the store's lock.
+        del target
+    if kind is ParsedKind.UPDATE:
+        err.print(f"update applied to {escape(str(graph or store))}")
+        return
     sys.stdout.write(_render(result, fmt))
+    if result.truncated:
+        err.print(f"[yellow]warning:[/yellow] result truncated to the first {limit} row(s); "
+                  "the query has more (raise --limit)")
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @app.command()

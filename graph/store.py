@@ -23,6 +23,7 @@ from rdflib.term import Node
 from ontology import load_ontology, vocabulary
 
 from .iri import mint_iri
+from .sparql_guard import check_query, take_rows
 
 # file extension → (rdflib format, oxigraph format, keeps named graphs)
 FORMATS: dict[str, tuple[str, ox.RdfFormat, bool]] = {
@@ -49,6 +50,7 @@ class QueryResult:
 
     columns: list[str]
     rows: list[list[str | None]]
+    truncated: bool = False   # rows beyond the caller's max_rows were dropped
 
 
 def format_for(path: Path) -> tuple[str, ox.RdfFormat | None, bool]:
@@ -148,14 +150,22 @@ class MemoryStore:
         for graph_iri, triples in (additions or {}).items():
             self.add_to_graph(graph_iri, triples)
 
-    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None,
+              max_rows: int | None = None) -> QueryResult:
+        check_query(sparql)  # read-only, no SERVICE/LOAD/local files (graph/sparql_guard.py)
         result = self.dataset.query(sparql, initBindings=dict(bindings or {}))
         if result.type == "ASK":
             return QueryResult(["ask"], [[str(bool(result.askAnswer)).lower()]])
         if result.type in ("CONSTRUCT", "DESCRIBE"):
-            return QueryResult(["subject", "predicate", "object"], [[str(t) for t in row] for row in result.graph])
+            return QueryResult(["subject", "predicate", "object"],
+                               *take_rows(([str(t) for t in row] for row in result.graph), max_rows))
         columns = [str(v) for v in result.vars]
-        return QueryResult(columns, [[None if v is None else str(v) for v in row] for row in result])
+        return QueryResult(columns, *take_rows(([None if v is None else str(v) for v in row] for row in result), max_rows))
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update (callers decide it is allowed; SERVICE/LOAD/local files stay refused)."""
+        check_query(sparql, allow_update=True)
+        self.dataset.update(sparql)
 
     def __len__(self) -> int:
         return sum(len(g) for g in self.dataset.graphs())
@@ -178,7 +188,8 @@ class MemoryStore:
                     merged.add(triple)
                 data = merged.serialize(format=fmt)
             if fmt in ("nquads", "nt"):
-                data = "".join(sorted(set(data.splitlines(keepends=True))))
+                # split on "\n" only: str.splitlines also breaks at U+2028, \x1c-\x1e, \x85 ... inside literals
+                data = "".join(sorted({line + "\n" for line in data.split("\n") if line}))
             tmp.write_text(data, encoding="utf-8")
 
         atomic_write(path, write)
@@ -394,7 +405,9 @@ class OxigraphStore:
         if blocks or drops:
             self.store.update("\n".join([*drops, "INSERT DATA {", *blocks, "}"]))
 
-    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None,
+              max_rows: int | None = None) -> QueryResult:
+        check_query(sparql)  # read-only, no SERVICE/LOAD/local files (graph/sparql_guard.py)
         subs = {ox.Variable(k): _to_ox(v) for k, v in (bindings or {}).items()}
         hidden: set[str] = set()
         if subs:
@@ -405,9 +418,15 @@ class OxigraphStore:
         if isinstance(result, ox.QueryBoolean):
             return QueryResult(["ask"], [[str(bool(result)).lower()]])
         if isinstance(result, ox.QueryTriples):
-            return QueryResult(["subject", "predicate", "object"], [[_plain(t.subject), _plain(t.predicate), _plain(t.object)] for t in result])
+            return QueryResult(["subject", "predicate", "object"],
+                               *take_rows(([_plain(t.subject), _plain(t.predicate), _plain(t.object)] for t in result), max_rows))
         columns = [v.value for v in result.variables if v.value not in hidden]
-        return QueryResult(columns, [[_plain(sol[c]) for c in columns] for sol in result])
+        return QueryResult(columns, *take_rows(([_plain(sol[c]) for c in columns] for sol in result), max_rows))
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update in one transaction (callers decide it is allowed; SERVICE/LOAD/local files stay refused)."""
+        check_query(sparql, allow_update=True)
+        self.store.update(sparql)
 
     def __len__(self) -> int:
         return len(self.store)
