@@ -257,7 +257,7 @@ class _Abandoned(BaseException):
     """Raised inside a worker thread whose caller has given up on it (BaseException: not swallowed)."""
 
 
-def _in_thread(work: Callable[[], T], timeout: float, what: str) -> T:
+def _in_thread(work: Callable[[], T], timeout: float | None, what: str) -> T:
     box: dict[str, object] = {}
 
     def run() -> None:
@@ -276,12 +276,16 @@ def _in_thread(work: Callable[[], T], timeout: float, what: str) -> T:
         # in memory) finishes its current step first; the thread is a daemon and exits then.
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(_Abandoned))
         raise QueryTimeout(f"{what} timed out after {timeout:g} s and was stopped")
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
+    error = box.pop("error", None)
+    if error is not None:
+        try:
+            raise error  # type: ignore[misc]
+        finally:
+            del error   # no exception → traceback → this frame → exception cycle keeping callers alive
     return box["value"]  # type: ignore[return-value]
 
 
-def _in_child(store_path: Path, text: str, bindings: Mapping[str, object], timeout: float,
+def _in_child(store_path: Path, text: str, bindings: Mapping[str, object], timeout: float | None,
               max_rows: int | None):
     """Run a checked query on the Oxigraph store at `store_path` in a child process."""
     from .store import QueryResult
@@ -308,8 +312,8 @@ def _in_child(store_path: Path, text: str, bindings: Mapping[str, object], timeo
         how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"status {proc.returncode}"
         raise QueryEngineError(f"the query engine crashed ({how}): {' '.join(lines[-2:]) or 'no message'}")
     answer = json.loads(out)
-    if "error" in answer:
-        raise QueryEngineError(f"query failed: {answer['error']}")
+    if "error" in answer:   # the engine rejected the query (e.g. an unknown prefix): the user's error
+        raise QueryError(f"query failed: {answer['error']}")
     return QueryResult(answer["columns"], answer["rows"], answer["truncated"])
 
 
@@ -333,12 +337,11 @@ def run_with_limits(store, text: str, bindings: Mapping[str, object] | None = No
         raise ValueError(f"max_rows must be at least 0, got {max_rows}")
     if kind is ParsedKind.UPDATE:
         # Updates are transactional in Oxigraph: a timed-out one is never committed once we exit.
-        _in_thread(lambda: store.update(text), timeout or float("inf"), "update")
+        _in_thread(lambda: store.update(text), timeout, "update")
         return QueryResult([], [])
-    if isinstance(store, OxigraphStore) and store.path is not None and timeout is not None:
+    if isinstance(store, OxigraphStore) and store.path is not None:
         return _in_child(Path(store.path), text, bindings, timeout, max_rows)
-    return _in_thread(lambda: store.query(text, bindings, max_rows=max_rows),
-                      timeout or float("inf"), "query")
+    return _in_thread(lambda: store.query(text, bindings, max_rows=max_rows), timeout, "query")
 
 
 # --------------------------------------------------------------- the child process

@@ -258,6 +258,13 @@ def test_updates_run_only_when_allowed(stores):
         assert ask.rows == [["true"]], engine
 
 
+@pytest.mark.parametrize("engine", ["rdflib", "oxigraph"])
+def test_no_limits_when_asked_for_none(stores, engine):
+    result = run_with_limits(stores[engine], "SELECT ?s WHERE { ?s a <https://schema.org/NewsArticle> }",
+                             timeout=None, max_rows=None)
+    assert len(result.rows) == 5 and not result.truncated
+
+
 def test_take_rows():
     assert take_rows(iter(range(5)), 3) == ([0, 1, 2], True)
     assert take_rows(iter(range(3)), 3) == ([0, 1, 2], False)
@@ -341,3 +348,12 @@ def test_cli_limit_truncates_with_a_warning(seed_graph, where):
     assert "result truncated to the first 25 row(s); the query has more (raise --limit)" in result.output
     full = cli("SELECT ?s WHERE { ?s a <https://schema.org/NewsArticle> }", *target, "--limit", "5", "--format", "csv")
     assert full.exit_code == EXIT_OK and "truncated" not in full.output   # exactly 5 rows: not truncated
+
+
+@pytest.mark.parametrize("where", ["graph", "store"])
+def test_cli_a_query_the_engine_rejects_is_a_usage_error(seed_graph, where):
+    trig, store_dir = seed_graph
+    target = ["--graph", str(trig)] if where == "graph" else ["--store", str(store_dir)]
+    result = cli("SELECT * WHERE { undeclared:a ?p ?o }", *target)   # grammatical, but the prefix is unknown
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "query failed:" in result.output
