@@ -52,9 +52,20 @@ class BuildReport:
         return not self.skipped
 
 
+def _shown(path: Path) -> str:
+    """A path fit to print: bytes that are not UTF-8 shown as \\xNN instead of raising later."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _read_all(paths: Sequence[Path], meta, report: BuildReport) -> list[Article]:
     articles = []
     for path in paths:
+        try:
+            path.stem.encode("utf-8")
+        except UnicodeEncodeError:
+            # the stem is the article id, and ids go into IRIs and literals: they must be text
+            report.skipped.append((_shown(path), "file name is not valid UTF-8 (rename the file)"))
+            continue
         try:
             article = read_article(path, meta.get(path.stem))
         except InputError as exc:

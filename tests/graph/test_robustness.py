@@ -382,6 +382,20 @@ def test_odd_characters_in_names_and_metadata_survive_every_output_format(tmp_pa
             assert len(list(ox.parse(path=str(out), format=getattr(ox.RdfFormat, ox_format)))) == len(ds), suffix
 
 
+def test_a_file_name_that_is_not_utf8_is_skipped_with_its_bytes_shown(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ok.txt").write_text(PASSAGE, encoding="utf-8")
+    raw = os.fsencode(folder) + b"/\xff\xfe-cp1256-name.txt"   # e.g. copied from an old Windows archive
+    with open(raw, "wb") as handle:
+        handle.write(PASSAGE.encode("utf-8"))
+    out = tmp_path / "g.trig"
+    result = runner.invoke(app, ["build", str(folder), "--out", str(out)])
+    assert result.exit_code == EXIT_PARTIAL, result.output
+    assert article_ids(out) == {"ok"}
+    assert skipped_lines(result.output) == [f"{folder}/\\xff\\xfe-cp1256-name.txt: file name is not valid UTF-8 (rename the file)"]
+
+
 # ------------------------------------------------------------------------ long text
 
 
