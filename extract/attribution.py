@@ -137,7 +137,7 @@ def sources_for(doc: Doc, token_index: int) -> list[dict]:
     if main is None:
         return []
     sent_start = doc[token_index].sent.start
-    later = [f for f in (doc._.claims or []) if f["sent"] == sent_start and f["kind"] == "prep"
+    later = [f for f in doc.user_data.get("eventkg_claims_by_sentence", {}).get(sent_start, []) if f["kind"] == "prep"
              and f["start"] > max(token_index, main["start"]) and f is not main]
     return [main, *later]
 
@@ -149,7 +149,12 @@ def source_for(doc: Doc, token_index: int) -> dict | None:
     its whole clause (its start is moved back to the clause opener).
     """
     sent_start = doc[token_index].sent.start
-    in_sent = [f for f in (doc._.claims or []) if f["sent"] == sent_start]
+    by_sentence = doc.user_data.get("eventkg_claims_by_sentence")
+    if by_sentence is None:
+        by_sentence = doc.user_data["eventkg_claims_by_sentence"] = {}
+        for frame in doc._.claims or []:
+            by_sentence.setdefault(frame["sent"], []).append(frame)
+    in_sent = by_sentence.get(sent_start, [])
     if not in_sent:
         return None
     preceding = [f for f in in_sent if f["start"] <= token_index]

@@ -9,6 +9,9 @@ Acronyms and short names (قسد) are gazetteer aliases and need no rule here.
 """
 from __future__ import annotations
 
+import bisect
+import functools
+
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
@@ -26,15 +29,18 @@ class Coreference:
         self.max_distance = max_distance
 
     def _names(self, span: Span) -> set[str]:
-        entry = self.lexicons.gazetteer.get(span.kb_id_)
-        keys = {t.norm_ for t in span}
-        if entry:
-            for alias in entry.aliases:
-                keys.update(match_key(t) for t in alias.split())
-        return keys
+        return {t.norm_ for t in span} | self._alias_keys(span.kb_id_)
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019 — one pipe per process, ids are few
+    def _alias_keys(self, entity_id: str) -> frozenset[str]:
+        entry = self.lexicons.gazetteer.get(entity_id)
+        if entry is None:
+            return frozenset()
+        return frozenset(match_key(t) for alias in entry.aliases for t in alias.split())
 
     def __call__(self, doc: Doc) -> Doc:
         entities = list(doc.spans.get("entities", []))
+        starts = [s.start for s in entities]
         taken = {i for s in entities for i in range(s.start, s.end)}
         surnames: dict[str, Span] = {}
         for span in entities:
@@ -56,7 +62,9 @@ class Coreference:
             row = self.lexicons.phrases["descriptions"][int(desc.kb_id_)]
             head = match_key(row["head_word"]) if row["head_word"] else None
             wanted = set(row["entity_type"].split("|"))
-            before = [s for s in entities if s.end <= desc.start and s.label_ in wanted]
+            # entities are sorted by start: everything before the description, nearest last
+            before = [s for s in entities[:bisect.bisect_left(starts, desc.start)]
+                      if s.end <= desc.start and s.label_ in wanted][-50:]
             chosen = None
             if head:
                 chosen = next((s for s in reversed(before) if head in self._names(s)), None)

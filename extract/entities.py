@@ -129,10 +129,10 @@ class EntityRecognizer:
                 taken.update(range(start, end))
 
         # A title, optionally followed by the body it speaks for, then the name.
+        titles = {i for c in doc.spans.get("person_cues", []) if c.label_ == "title" for i in range(c.start, c.end)}
         for cue in doc.spans.get("person_cues", []):
             if cue.label_ == "title" or cue.label_ == "kunya":
                 j = cue.end
-                titles = {i for c in doc.spans.get("person_cues", []) if c.label_ == "title" for i in range(c.start, c.end)}
                 # skip «باسم قوات سوريا الديمقراطية» / «التحالف» / a second title («الجنرال»)
                 while j < len(doc) and (j in taken or j in titles or doc[j].text in QUOTE_OPEN | QUOTE_CLOSE):
                     j += 1

@@ -14,6 +14,8 @@ and prepositional targets and places (على، ضد، في، قرب، شرق، �
 """
 from __future__ import annotations
 
+import bisect
+
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -62,6 +64,27 @@ def located_by_earlier(place: Span, places: list[Span]) -> bool:
             if len(between) and all(t.norm_ in CONTAINMENT or t.text in ("،", ",") for t in between):
                 return True
     return False
+
+
+def _cached(doc: Doc, key: str, make):
+    """Per-document values computed once, not once per trigger (long articles stay linear)."""
+    cache = doc.user_data.setdefault("eventkg_events_cache", {})
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
+def _timex_tokens(doc: Doc) -> set[int]:
+    return _cached(doc, "timex", lambda: {i for s in doc.spans.get("timex", []) for i in range(s.start, s.end)})
+
+
+def _entity_starts(doc: Doc, ents: list[Span]) -> list[int]:
+    return _cached(doc, "starts", lambda: [e.start for e in ents])
+
+
+def _actor_index(doc: Doc, ents: list[Span]) -> tuple[dict[int, Span], dict[int, Span]]:
+    return _cached(doc, "actors", lambda: ({e.start: e for e in ents if e.label_ in ACTOR_TYPES},
+                                           {e.end: e for e in ents if e.label_ in ACTOR_TYPES}))
 
 
 class EventFrames:
@@ -171,8 +194,11 @@ class EventFrames:
         return self._cue_before(doc, span, lo) in GOVERNING_ROLES
 
     def _roles(self, doc: Doc, trigger: Span, etype: str, pos: str, ents: list[Span], lo: int, hi: int):
-        left = [e for e in ents if lo <= e.start and e.end <= trigger.start]
-        right = [e for e in ents if trigger.end <= e.start and e.end <= hi]
+        # entity spans are sorted by start: slice the window instead of scanning the document
+        starts = _entity_starts(doc, ents)
+        window = ents[bisect.bisect_left(starts, lo):bisect.bisect_left(starts, hi)]
+        left = [e for e in window if e.end <= trigger.start]
+        right = [e for e in window if trigger.end <= e.start and e.end <= hi]
         agents: list[Span] = []
         targets: list[Span] = []
 
@@ -203,7 +229,7 @@ class EventFrames:
         # VSO / idafa: an actor right after the trigger (quotes, commas, dates and heads skipped)
         if not agents and actors_right and not (pos != "verb" and etype in NO_IDAFA_AGENT):
             first = actors_right[0]
-            timex = {i for s in doc.spans.get("timex", []) for i in range(s.start, s.end)}
+            timex = _timex_tokens(doc)
             gap = [t for t in doc[trigger.end:first.start]
                    if t.text not in SKIP and not t.like_num and t.i not in timex and t.norm_ not in HEADS]
             if not gap and not self._governed(doc, first, trigger.end):
@@ -262,14 +288,13 @@ class EventFrames:
         if len(chosen) != 1 or not isinstance(chosen[0], Span):
             return chosen
         group = [chosen[0]]
-        by_start = {e.start: e for e in ents if e.label_ in ACTOR_TYPES}
+        by_start, by_end = _actor_index(doc, ents)
         # forwards: X وY وZ
         last = chosen[0]
         while last.end in by_start and doc[last.end].text.startswith("و") and doc[last.end].norm_ != doc[last.end].text:
             last = by_start[last.end]
             group.append(last)
         # backwards: the chosen one may be the last of the list
-        by_end = {e.end: e for e in ents if e.label_ in ACTOR_TYPES}
         first = chosen[0]
         while first.start in by_end and doc[first.start].text.startswith("و") and doc[first.start].norm_ != doc[first.start].text:
             first = by_end[first.start]
@@ -428,11 +453,13 @@ class EventFrames:
         (SCHEMA: Killing = deaths reported without another typed event). The absorbed frame is kept
         under the host's "absorbed" list so its figures stay credited to its own source."""
         out = []
+        by_sentence: dict[int, list[dict]] = {}
+        for frame in frames:
+            by_sentence.setdefault(frame["sent_index"], []).append(frame)
         for frame in frames:
             if frame["type"] == "Killing":
-                sent = frame["trigger"].sent
-                hosts = [f for f in frames if f is not frame and f["type"] in CASUALTY_EVENTS - {"Killing"}
-                         and f["trigger"].sent.start == sent.start]
+                hosts = [f for f in by_sentence.get(frame["sent_index"], [])
+                         if f is not frame and f["type"] in CASUALTY_EVENTS - {"Killing"}]
                 if not hosts and frame.get("caused"):
                     # «... أدت لمقتل 16 مدنياً»: deaths caused by the event reported just before
                     hosts = [f for f in out if f["type"] in CASUALTY_EVENTS - {"Killing"}

@@ -51,9 +51,12 @@ def outlet_ref(outlet: str | None, lex: Lexicons) -> EntityRef | None:
     return EntityRef("new:" + wanted, "MediaOutlet", outlet if is_arabic else "", "" if is_arabic else outlet)
 
 
-def anchor(doc: Doc, start: int, end: int) -> Anchor:
-    """The character anchor of tokens [start, end), trimmed of edge punctuation."""
-    text = doc.text
+def anchor(doc: Doc, start: int, end: int, text: str | None = None) -> Anchor:
+    """The character anchor of tokens [start, end), trimmed of edge punctuation.
+
+    `text` is `doc.text`; pass it when anchoring many spans (spaCy rebuilds it on every access).
+    """
+    text = doc.text if text is None else text
     b, e = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
     while b < e and text[b] in _STRIP:
         b += 1
@@ -79,11 +82,11 @@ def _sources(frame: dict, lex: Lexicons, outlet: EntityRef | None) -> tuple[Sour
     return tuple(dict.fromkeys(out))
 
 
-def _claims(doc: Doc, frame: dict, lex: Lexicons, outlet: EntityRef | None) -> list[Claim]:
+def _claims(doc: Doc, frame: dict, lex: Lexicons, outlet: EntityRef | None, text: str) -> list[Claim]:
     """One claim per source of a frame (or one unattributed claim), with the frame's figures."""
     lo, hi = frame["window"]
     trig = frame["trigger"]
-    evidence = anchor(doc, min(lo, trig.start), max(hi, trig.end))
+    evidence = anchor(doc, min(lo, trig.start), max(hi, trig.end), text)
     agents = tuple(dict.fromkeys(entity_ref(s, lex) for s in frame["agents"]))
     figures = {k: frame[k] for k in ("killed", "injured", "count", "casualties")}
     sources = _sources(frame, lex, outlet) or (None,)
@@ -99,7 +102,7 @@ def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
     events = []
     for frame in doc._.frames or []:
         parts = [frame, *frame.get("absorbed", [])]
-        claims = tuple(claim for part in parts for claim in _claims(doc, part, lex, outlet))
+        claims = tuple(claim for part in parts for claim in _claims(doc, part, lex, outlet, article.text))
         first = lambda key: next((p[key] for p in parts if p[key] is not None), None)  # noqa: E731
         events.append(EventMention(
             type=frame["type"],

@@ -5,6 +5,8 @@ use it as their full stop.
 """
 from __future__ import annotations
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -46,8 +48,9 @@ class SentenceSplitter:
                     starts[j] = True
                 i = j - 1 if j > i + 1 else i
             i += 1
-        for token, start in zip(doc, starts):
-            token.is_sent_start = start
+        # one array write: setting token.is_sent_start token by token rescans the doc each time
+        values = numpy.array([1 if start else -1 for start in starts], dtype="int64").astype("uint64")
+        doc.from_array([SENT_START], values.reshape(-1, 1))
         return doc
 
 
