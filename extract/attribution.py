@@ -15,6 +15,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from . import extensions  # noqa: F401
+import bisect
+
 from .arabic import match_key
 from .quotation import opens_speech
 from .lexicon import DATA_DIR, load_lexicons
@@ -39,6 +41,13 @@ def _lam_governed(doc: Doc, span: Span) -> bool:
                                           and any(c.start == j for c in doc.spans.get("org_cues", [])))
 
 
+def _cached_starts(doc: Doc, entities: list[Span]) -> list[int]:
+    """Entity start tokens, computed once per document (entities are sorted by start)."""
+    if "eventkg_attribution_starts" not in doc.user_data:
+        doc.user_data["eventkg_attribution_starts"] = [e.start for e in entities]
+    return doc.user_data["eventkg_attribution_starts"]
+
+
 RELATIVES = frozenset({"التي", "الذي", "الذين", "والتي", "والذي"})
 
 
@@ -58,7 +67,9 @@ class Attribution:
             if doc[i].norm_ in CLAUSE_OPENERS or doc[i].text in CLAUSE_OPENERS or opens_speech(doc, i):
                 limit = i
                 break
-        inside = [e for e in entities if start <= e.start < limit and e.label_ in SPEAKER_TYPES]
+        starts = _cached_starts(doc, entities)
+        window = entities[bisect.bisect_left(starts, start):bisect.bisect_left(starts, limit)]
+        inside = [e for e in window if e.label_ in SPEAKER_TYPES]
         # «قال بالي لرويترز», «وقال لوكالة فرانس برس»: the ل-governed outlet is the channel
         channels = [e for e in inside if e.label_ == "MediaOutlet" and _lam_governed(doc, e)]
         speakers = [e for e in inside if e not in channels]
@@ -75,17 +86,21 @@ class Attribution:
         return sent_start
 
     def _speaker_before(self, doc: Doc, verb_start: int, entities: list[Span], sent_start: int) -> Span | None:
-        before = [e for e in entities if sent_start <= e.start and e.end <= verb_start and verb_start - e.end <= 4 and e.label_ in SPEAKER_TYPES]
+        starts = _cached_starts(doc, entities)
+        window = entities[bisect.bisect_left(starts, max(sent_start, verb_start - 12)):bisect.bisect_left(starts, verb_start)]
+        before = [e for e in window if e.end <= verb_start and verb_start - e.end <= 4 and e.label_ in SPEAKER_TYPES]
         return before[-1] if before else None
 
     def __call__(self, doc: Doc) -> Doc:
         entities = list(doc.spans.get("entities", []))
         cues = sorted(doc.spans.get("reporting", []), key=lambda s: s.start)
         anonymous_cues = [c for c in cues if c.label_ == "anonymous"]
+        anon_starts = [c.start for c in anonymous_cues]
         claims: list[dict] = []
         last_speaker: dict | None = None
+        cue_starts = [c.start for c in cues]
         for sent in doc.sents:
-            sent_cues = [c for c in cues if sent.start <= c.start < sent.end]
+            sent_cues = cues[bisect.bisect_left(cue_starts, sent.start):bisect.bisect_left(cue_starts, sent.end)]
             for cue in sent_cues:
                 kind = cue.label_
                 if kind in ("channel", "anonymous"):
@@ -93,7 +108,8 @@ class Attribution:
                 frame = {"start": cue.start, "sent": sent.start, "speaker": None, "anonymous": None, "channel": None, "kind": kind}
                 if kind in ("verb", "prep"):
                     speaker, channel, _ = self._speaker_after(doc, cue.end, entities, sent.end)
-                    anon = next((a for a in anonymous_cues if cue.end <= a.start <= cue.end + 3), None)
+                    near = anonymous_cues[bisect.bisect_left(anon_starts, cue.end - 8):bisect.bisect_right(anon_starts, cue.end + 3)]
+                    anon = next((a for a in near if cue.end <= a.start <= cue.end + 3), None)
                     if speaker is None and anon is None and kind == "verb" and cue.start > 0 and doc[cue.start - 1].text in RELATIVES:
                         # «نددت الخارجية ... والتي قالت»: the relative's head is the main clause's subject
                         speaker = next((e for e in entities if sent.start <= e.start < cue.start
@@ -101,7 +117,7 @@ class Attribution:
                     if speaker is None and anon is None and kind == "verb":
                         speaker = self._speaker_before(doc, cue.start, entities, sent.start)
                         if speaker is None:
-                            anon = next((a for a in anonymous_cues if sent.start <= a.start and a.end <= cue.start and cue.start - a.end <= 3), None)
+                            anon = next((a for a in near if sent.start <= a.start and a.end <= cue.start and cue.start - a.end <= 3), None)
                     if anon is not None and (speaker is None or anon.start < speaker.start):
                         frame["anonymous"] = anon.text
                         speaker = None

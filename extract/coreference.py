@@ -20,6 +20,9 @@ from .arabic import match_key
 from .lexicon import DATA_DIR, load_lexicons
 
 
+ANTECEDENTS = 50   # how many earlier entities of the right type a description may look back over
+
+
 class Coreference:
     """Pipe: resolves surnames and definite descriptions to earlier entities."""
 
@@ -63,8 +66,14 @@ class Coreference:
             head = match_key(row["head_word"]) if row["head_word"] else None
             wanted = set(row["entity_type"].split("|"))
             # entities are sorted by start: everything before the description, nearest last
-            before = [s for s in entities[:bisect.bisect_left(starts, desc.start)]
-                      if s.end <= desc.start and s.label_ in wanted][-50:]
+            before: list[Span] = []
+            for k in range(bisect.bisect_left(starts, desc.start) - 1, -1, -1):
+                if len(before) == ANTECEDENTS:
+                    break
+                s = entities[k]
+                if s.end <= desc.start and s.label_ in wanted:
+                    before.append(s)
+            before.reverse()
             chosen = None
             if head:
                 chosen = next((s for s in reversed(before) if head in self._names(s)), None)

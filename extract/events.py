@@ -74,6 +74,18 @@ def _cached(doc: Doc, key: str, make):
     return cache[key]
 
 
+def _sentence_starts(doc: Doc) -> list[int]:
+    """For every token, the index of its sentence's first token (Span.sent walks the doc each call)."""
+    def make():
+        out, current = [], 0
+        for token in doc:
+            if token.is_sent_start:
+                current = token.i
+            out.append(current)
+        return out
+    return _cached(doc, "sentence_starts", make)
+
+
 def _timex_tokens(doc: Doc) -> set[int]:
     return _cached(doc, "timex", lambda: {i for s in doc.spans.get("timex", []) for i in range(s.start, s.end)})
 
@@ -149,7 +161,7 @@ class EventFrames:
 
     # -- windows -------------------------------------------------------------
     def _left_bound(self, doc: Doc, trigger: Span, barriers: list[int]) -> int:
-        sent_start = trigger.sent.start
+        sent_start = _sentence_starts(doc)[trigger.start]
         lo = max(sent_start, trigger.start - self.window)
         for i in range(trigger.start - 1, lo - 1, -1):
             if (doc[i].norm_ in CLAUSE_OPENERS or doc[i].text in CLAUSE_OPENERS or i in barriers
@@ -340,9 +352,11 @@ class EventFrames:
 
     # -- certainty -----------------------------------------------------------
     def _certainty(self, doc: Doc, trigger: Span, cues: list[Span], claim_start: int | None) -> str:
-        sent_start = trigger.sent.start
-        for cue in reversed(cues):
-            if cue.end > trigger.start or cue.start < sent_start:
+        sent_start = _sentence_starts(doc)[trigger.start]
+        cue_starts = _cached(trigger.doc, "certainty_starts", lambda: [c.start for c in cues])
+        in_reach = cues[bisect.bisect_left(cue_starts, sent_start):bisect.bisect_left(cue_starts, trigger.start)]
+        for cue in reversed(in_reach):
+            if cue.end > trigger.start:
                 continue
             if claim_start is not None and cue.start < claim_start and cue.label_ != "negated":
                 continue
@@ -484,14 +498,17 @@ class EventFrames:
                 frame["date"] = nearest._.value
 
     def _attach_quantities(self, doc: Doc, frames: list[dict]) -> None:
+        starts = _sentence_starts(doc)
+        by_sentence: dict[int, list[dict]] = {}
+        for frame in frames:
+            by_sentence.setdefault(starts[frame["trigger"].start], []).append(frame)
         for q in doc.spans.get("quantities", []):
             info = q._.value
             if info["value"] is None:
                 continue
             role = q.label_
-            sent = q.sent
             wanted = COUNTED if role == "count" else CASUALTY_EVENTS | {"Killing"}
-            candidates = [f for f in frames if sent.start <= f["trigger"].start < sent.end and f["type"] in wanted]
+            candidates = [f for f in by_sentence.get(starts[q.start], []) if f["type"] in wanted]
             if role == "count" and not info["category"]:
                 continue
             if not candidates:

@@ -45,6 +45,9 @@ def build_pipeline(data_dir: str | Path = DATA_DIR, morphology_db: str | Path | 
     """
     load_lexicons(str(data_dir))  # fail early, naming the bad file
     nlp = customize_tokenizer(spacy.blank("ar"))
+    # spaCy's 1M-character guard protects parser/NER memory; this pipeline has neither, and
+    # multi-megabyte articles must be processed whole so offsets stay global
+    nlp.max_length = 200_000_000
     for name in COMPONENTS:
         config = {} if name in _NO_DATA_DIR else {"data_dir": str(data_dir)}
         nlp.add_pipe(name, config=config)
