@@ -399,7 +399,7 @@ def test_a_file_name_that_is_not_utf8_is_skipped_with_its_bytes_shown(tmp_path):
 # ------------------------------------------------------------------------ long text
 
 
-LONG_SIZES = (15_000, 45_000)   # characters; raise once the pipeline scales linearly (see the issue)
+LONG_SIZES = (60_000, 240_000)   # characters; the pipeline is near-linear (README: long articles)
 
 
 def test_very_long_article_is_read_in_one_linear_pass(tmp_path):
