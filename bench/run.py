@@ -20,12 +20,14 @@ In one run:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import pickle
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -48,7 +50,16 @@ TIMED_QUERIES = {   # name → query file
 
 
 def peak_mib() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
+    """Peak resident memory of this program so far, in MiB.
+
+    VmHWM (Linux) starts afresh at exec; ru_maxrss would carry over the parent's peak into a child.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -74,15 +85,14 @@ def bench_extraction(corpus_dir: Path, processes: list[int], profile: bool) -> t
 
     nlp = build_pipeline()
     list(process(nlp, articles[:3]))   # warm-up: lazy tables, first-call costs
-    profiler = None
-    if profile:
-        import cProfile
-        profiler = cProfile.Profile()
-        profiler.enable()
     started = time.perf_counter()
     records = list(process(nlp, articles))
     one = time.perf_counter() - started
-    if profiler is not None:
+    if profile:   # a separate pass: the profiler slows what it measures
+        import cProfile
+        profiler = cProfile.Profile()
+        profiler.enable()
+        list(process(nlp, articles[:100]))
         profiler.disable()
         figures["profile"] = _hot_spots(profiler)
     failures = [r for r in records if isinstance(r, ArticleFailure)]
@@ -153,7 +163,8 @@ def replicate(records: list, size: int) -> Iterator:
 
 
 def busiest_places(records: list) -> list[str]:
-    """English labels of the town and of the governorate with the most event mentions (places inside count)."""
+    """English labels of the towns with the most and the fewest event mentions, and of the governorate
+    with the most (places inside it count): a broad, a typical and a selective place lookup."""
     from collections import Counter
 
     from extract.lexicon import load_lexicons
@@ -169,7 +180,8 @@ def busiest_places(records: list) -> list[str]:
                     entry = lexicons.entity(key)
                     if entry is not None and entry.subtype == "governorate":
                         governorates[key] += 1
-    chosen = [max(sorted(c), key=c.__getitem__) for c in (towns, governorates) if c]
+    chosen = [max(sorted(towns), key=towns.__getitem__), min(sorted(towns), key=towns.__getitem__),
+              max(sorted(governorates), key=governorates.__getitem__)]
     return [lexicons.entity(k).label_en or lexicons.entity(k).label_ar for k in chosen]
 
 
@@ -177,35 +189,39 @@ class QueryTimeout(Exception):
     pass
 
 
-def timed_query(store, text: str, bindings, repeat: int, limit: int) -> tuple[float | str, int]:
-    """Median seconds over `repeat` runs (one run if it takes over 10 s) and the row count; "> limit s" if cut."""
-    import signal
-
+@contextlib.contextmanager
+def time_limit(seconds: int):
+    """Raise QueryTimeout in this (main) thread after `seconds`."""
     def alarm(*_):
         raise QueryTimeout
 
     previous = signal.signal(signal.SIGALRM, alarm)
-    times, rows = [], 0
+    signal.alarm(seconds)
     try:
-        for _ in range(repeat):
-            signal.alarm(limit)
-            started = time.perf_counter()
-            try:
-                rows = len(store.query(text, bindings).rows)
-            except QueryTimeout:
-                return f"> {limit} s", 0
-            finally:
-                signal.alarm(0)
-            times.append(time.perf_counter() - started)
-            if times[-1] > 10:
-                break
+        yield
     finally:
+        signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def timed_query(store, text: str, bindings, repeat: int, limit: int) -> tuple[float | str, int]:
+    """Median seconds over `repeat` runs (one run if it takes over 10 s) and the row count; "> limit s" if cut."""
+    times, rows = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        try:
+            with time_limit(limit):
+                rows = len(store.query(text, bindings).rows)
+        except QueryTimeout:
+            return f"> {limit} s", 0
+        times.append(time.perf_counter() - started)
+        if times[-1] > 10:
+            break
     return statistics.median(times), rows
 
 
 def store_case(backend: str, size: int, records_file: Path, work: Path, places: list[str], repeat: int,
-               limit: int) -> dict:
+               limit: int, canonical_limit: int) -> dict:
     """Load `size` articles into `backend`, link canonical events, time the queries (runs in its own process)."""
     from graph.iri import article_graph_iri, entities_graph_iri, entity_iri
     from graph.rdf import article_triples, entity_triples
@@ -218,8 +234,15 @@ def store_case(backend: str, size: int, records_file: Path, work: Path, places: 
     triples = 0
     described: set = set()
     started = time.perf_counter()
+    writing = 0.0   # seconds inside the store's write, without making the triples
     batch: dict = {}
     fresh: list = []
+
+    def write() -> float:
+        began = time.perf_counter()
+        store.replace_graphs(batch, {entities_graph_iri(): fresh})
+        return time.perf_counter() - began
+
     for record in replicate(records, size):
         graph = list(article_triples(record))
         triples += len(graph)
@@ -230,23 +253,31 @@ def store_case(backend: str, size: int, records_file: Path, work: Path, places: 
                 fresh.extend(entity_triples(entity))
         if len(batch) >= 256:
             triples += len(fresh)
-            store.replace_graphs(batch, {entities_graph_iri(): fresh})
+            writing += write()
             batch, fresh = {}, []
     triples += len(fresh)
-    store.replace_graphs(batch, {entities_graph_iri(): fresh})
+    writing += write()
     if backend == "oxigraph":
-        store.flush()
+        began = time.perf_counter()
+        store.flush()   # after bulk loads this also compacts the store (see OxigraphStore.flush)
+        writing += time.perf_counter() - began
     load_s = time.perf_counter() - started
     result = {"backend": backend, "articles": size, "triples": triples, "load s": load_s,
-              "load triples/s": triples / load_s}
+              "load triples/s": triples / load_s, "store write triples/s": triples / writing,
+              "peak MiB after load": peak_mib()}
     try:
         from graph.canonical import link_canonical_events
     except ImportError:
         result["canonical"] = "graph/canonical.py not present: skipped"
     else:
         started = time.perf_counter()
-        result["canonical events"] = link_canonical_events(store)
-        result["canonical s"] = time.perf_counter() - started
+        try:
+            with time_limit(canonical_limit):
+                result["canonical events"] = link_canonical_events(store)
+            result["canonical s"] = time.perf_counter() - started
+        except QueryTimeout:
+            result["canonical s"] = f"> {canonical_limit} s"
+    result["peak MiB after canonical"] = peak_mib()
     if backend == "oxigraph":
         result["disk MiB"] = sum(f.stat().st_size for f in location.iterdir()) / 2**20
 
@@ -260,6 +291,7 @@ def store_case(backend: str, size: int, records_file: Path, work: Path, places: 
             key = f"{name} @ {place}" if place else name
             bindings = {"place": bind_value(place)} if place else None
             result[f"{key} s"], result[f"{key} rows"] = timed_query(store, text, bindings, repeat, limit)
+            result[f"peak MiB after {key}"] = peak_mib()
     result["peak MiB"] = peak_mib()
     del store
     shutil.rmtree(location, ignore_errors=True)
@@ -267,11 +299,11 @@ def store_case(backend: str, size: int, records_file: Path, work: Path, places: 
 
 
 def run_store_case(backend: str, size: int, records_file: Path, work: Path, places: list[str], repeat: int,
-                   limit: int) -> dict:
+                   limit: int, canonical_limit: int) -> dict:
     """`store_case` in a fresh Python process, so peak memory is the case's own."""
     command = [sys.executable, __file__, "--store-case", f"{backend}:{size}", "--records", str(records_file),
                "--work", str(work), "--places", ",".join(places), "--repeat", str(repeat),
-               "--query-timeout", str(limit)]
+               "--query-timeout", str(limit), "--canonical-timeout", str(canonical_limit)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         return {"backend": backend, "articles": size, "error": done.stderr.strip().splitlines()[-1:]}
@@ -311,9 +343,9 @@ def report(extraction: dict | None, cases: list[dict], rdflib_max: int) -> str:
     lines.append("## Stores")
     lines.append("")
     query_keys = list(dict.fromkeys(k[:-2] for c in cases for k in c if k.endswith(" s") and k[:-2].split(" @ ")[0] in TIMED_QUERIES))
-    lines.append("| articles | backend | triples | load triples/s | canonical linking | "
+    lines.append("| articles | backend | triples | load triples/s (records → store) | store write triples/s | canonical linking | "
                  + " | ".join(query_keys) + " | peak memory |")
-    lines.append("|---" * (6 + len(query_keys)) + "|")
+    lines.append("|---" * (7 + len(query_keys)) + "|")
     for case in cases:
         if "error" in case:
             lines.append(f"| {case['articles']:,} | {case['backend']} | error: {case['error']} |")
@@ -324,6 +356,7 @@ def report(extraction: dict | None, cases: list[dict], rdflib_max: int) -> str:
             cells.append(_fmt(value, "ms" if key.startswith("who_did_what_at") else "s")
                          + (f" ({case.get(f'{key} rows', 0):,} rows)" if isinstance(value, float) else ""))
         lines.append(f"| {case['articles']:,} | {case['backend']} | {case['triples']:,} | {case['load triples/s']:,.0f} | "
+                     f"{case.get('store write triples/s', 0):,.0f} | "
                      f"{_fmt(case.get('canonical s'), 's')} | " + " | ".join(cells) + f" | {case['peak MiB'] / 1024:.2f} GiB |")
     by = {(c["backend"], c["articles"]): c for c in cases if "error" not in c}
     ratios = []
@@ -332,6 +365,8 @@ def report(extraction: dict | None, cases: list[dict], rdflib_max: int) -> str:
         if backend != "oxigraph" or rd is None:
             continue
         parts = [f"load ×{ox_case['load triples/s'] / rd['load triples/s']:.1f}"]
+        if ox_case.get("store write triples/s") and rd.get("store write triples/s"):
+            parts.append(f"store write ×{ox_case['store write triples/s'] / rd['store write triples/s']:.1f}")
         for key in query_keys:
             a, b = ox_case.get(f"{key} s"), rd.get(f"{key} s")
             if isinstance(a, float) and isinstance(b, float) and a > 0:
@@ -360,30 +395,37 @@ def main(argv: list[str] | None = None) -> None:
                         help="places for who_did_what_at, comma-separated (default: the sample's busiest town and governorate)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per query (median reported)")
     parser.add_argument("--query-timeout", type=int, default=120, help="seconds after which a query is cut")
+    parser.add_argument("--canonical-timeout", type=int, default=900, help="seconds after which canonical linking is cut")
     parser.add_argument("--profile", action="store_true", help="print the extraction's cProfile hot spots")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     parser.add_argument("--json", type=Path, default=None, help="also write all figures as JSON here")
     parser.add_argument("--store-case", help=argparse.SUPPRESS)
-    parser.add_argument("--records", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--records", type=Path, default=None,
+                        help="skip the extraction run: build the stores from records.pkl kept in an earlier run's --work folder")
     args = parser.parse_args(argv)
 
     if args.store_case:   # child process: one (backend, size)
         backend, size = args.store_case.split(":")
         print(json.dumps(store_case(backend, int(size), args.records, args.work, args.places.split(","),
-                                    args.repeat, args.query_timeout)))
+                                    args.repeat, args.query_timeout, args.canonical_timeout)))
         return
 
     from generate import generate, write_corpus
 
     work = args.work or Path(tempfile.mkdtemp(prefix="eventkg-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    corpus = work / "corpus"
-    shutil.rmtree(corpus, ignore_errors=True)
-    write_corpus(generate(args.extract_articles, args.seed), corpus)
-    print(f"extracting {args.extract_articles} generated articles ...", file=sys.stderr)
-    extraction, records = bench_extraction(corpus, [int(n) for n in args.processes.split(",")], args.profile)
     records_file = work / "records.pkl"
-    records_file.write_bytes(pickle.dumps(records))
+    if args.records:   # stores only, from the records an earlier run harvested
+        extraction, records = None, pickle.loads(args.records.read_bytes())
+        if args.records.resolve() != records_file.resolve():
+            shutil.copyfile(args.records, records_file)
+    else:
+        corpus = work / "corpus"
+        shutil.rmtree(corpus, ignore_errors=True)
+        write_corpus(generate(args.extract_articles, args.seed), corpus)
+        print(f"extracting {args.extract_articles} generated articles ...", file=sys.stderr)
+        extraction, records = bench_extraction(corpus, [int(n) for n in args.processes.split(",")], args.profile)
+        records_file.write_bytes(pickle.dumps(records))
     places = args.places.split(",") if args.places else busiest_places(records)
     print(f"who_did_what_at places: {', '.join(places)}", file=sys.stderr)
 
@@ -393,10 +435,11 @@ def main(argv: list[str] | None = None) -> None:
             if backend == "rdflib" and size > args.rdflib_max:
                 continue
             print(f"store: {backend}, {size:,} articles ...", file=sys.stderr)
-            cases.append(run_store_case(backend, size, records_file, work, places, args.repeat, args.query_timeout))
+            cases.append(run_store_case(backend, size, records_file, work, places, args.repeat, args.query_timeout,
+                                        args.canonical_timeout))
             print(f"  {json.dumps(cases[-1])}", file=sys.stderr)
     print(report(extraction, cases, args.rdflib_max))
-    if extraction.get("profile"):
+    if extraction and extraction.get("profile"):
         print("\n## Extraction hot spots (cProfile, cumulative)\n")
         print("\n".join(extraction["profile"]))
     if args.json:

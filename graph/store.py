@@ -195,9 +195,6 @@ class MemoryStore:
         atomic_write(path, write)
 
 
-BULK_MIN_TRIPLES = 20_000   # below this a transactional insert costs about as much as a bulk load
-
-
 def _sorted_trig(dataset: Dataset) -> str:
     """TriG with graphs in IRI order and subjects sorted inside each graph.
 
@@ -334,6 +331,8 @@ def project_parameters(sparql: str, names: list[str]) -> tuple[str, set[str]]:
 class OxigraphStore:
     """pyoxigraph Store on disk (or in memory when `path` is None)."""
 
+    _bulk_loaded = False   # bulk-loaded files not yet compacted (flush() optimizes)
+
     def __init__(self, path: Path | None = None) -> None:
         try:
             self.store = ox.Store(str(path)) if path is not None else ox.Store()
@@ -389,6 +388,7 @@ class OxigraphStore:
             hashes = {g: [t for t in triples if str(t[1]) == text_hash] for g, triples in graphs.items()}
             self.store.bulk_extend(quad for g, triples in graphs.items()
                                    for quad in _ox_quads(_ox_iri(str(g)), (t for t in triples if str(t[1]) != text_hash)))
+            self._bulk_loaded = True
             self._insert_data({}, {**{g: h for g, h in hashes.items() if h}, **(additions or {})})
             return
         self._insert_data(graphs, additions or {})
@@ -432,7 +432,11 @@ class OxigraphStore:
         return len(self.store)
 
     def flush(self) -> None:
+        """Write everything to disk; after bulk loads also compact (`optimize`): faster queries, a smaller store."""
         self.store.flush()
+        if self._bulk_loaded:
+            self.store.optimize()
+            self._bulk_loaded = False
 
     def write(self, path: Path) -> None:
         path = Path(path)

@@ -283,3 +283,20 @@ def test_who_did_what_at_is_who_did_what_filtered_by_place(both, where, place):
 
 def unordered(rows) -> list[tuple]:
     return sorted(tuple(r.values()) for r in rows)
+
+
+def test_bulk_loaded_store_is_compacted_on_flush_and_reopens_intact(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "BULK_MIN_TRIPLES", 1)
+    ekg = vocabulary().ekg
+    graphs = {article_graph_iri(f"a{i}"): [(URIRef(f"https://w3id.org/eventkg/id/article/a{i}"), ekg.textHash,
+                                            Literal(f"h{i}"))] for i in range(3)}
+    store = OxigraphStore(tmp_path / "store")
+    store.replace_graphs(graphs)
+    assert store._bulk_loaded
+    store.flush()
+    assert not store._bulk_loaded
+    before = {str(q) for q in store.store}
+    del store
+    again = OxigraphStore(tmp_path / "store")
+    assert {str(q) for q in again.store} == before
+    assert again.article_hashes() == {g: f"h{i}" for i, g in enumerate(graphs)}
