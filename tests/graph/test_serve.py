@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -175,6 +176,15 @@ def test_cli_serve_runs_until_terminated(store, tmp_path):
     eventkg = Path(sys.executable).parent / "eventkg"
     process = subprocess.Popen([str(eventkg), "serve", "--store", str(store), "--port", str(port), "--timeout", "5"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # read stderr as it comes: the endpoint may answer before `eventkg serve` has printed its banner
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: process.stderr.read1(4096), b"")), daemon=True)
+    reader.start()
+    banner = f"http://127.0.0.1:{port}/query (read-only)"
+
+    def printed() -> str:
+        return " ".join(b"".join(chunks).decode("utf-8", "replace").split())   # rich wraps lines
+
     try:
         url = f"http://{HOST}:{port}/query?" + urllib.parse.urlencode({"query": COUNT_ARTICLES})
         deadline = time.monotonic() + 30
@@ -186,9 +196,12 @@ def test_cli_serve_runs_until_terminated(store, tmp_path):
             except urllib.error.URLError:
                 assert process.poll() is None and time.monotonic() < deadline, "eventkg serve did not come up"
                 time.sleep(0.2)
+        while banner not in printed() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         process.terminate()
-        _, stderr = process.communicate(timeout=20)
-    assert f"http://127.0.0.1:{port}/query (read-only)" in " ".join(stderr.decode("utf-8").split())   # rich wraps lines
+        process.wait(timeout=20)
+        reader.join(timeout=5)
+    assert banner in printed()
     with pytest.raises(urllib.error.URLError):   # the Oxigraph child went down with it
         urllib.request.urlopen(url, timeout=2)
