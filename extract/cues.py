@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy
+from spacy.attrs import NORM, ORTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
-from spacy.util import filter_spans
 
 from .arabic import MatchKeyer, match_key
 from .lexicon import DATA_DIR, LABEL_COLUMN, Lexicons, load_lexicons
+from .token_table import remember_rows, token_table
 
 
 def phrase_doc(nlp_vocab, tokenizer, phrase: str) -> Doc:
@@ -32,11 +34,27 @@ class MatchKeys:
     def __init__(self, nlp: Language, name: str, data_dir: str):
         self.name = name
         self.keyer = MatchKeyer(load_lexicons(data_dir).vocabulary)
+        # orth → (the token's norm_ afterwards, the NORM value written); one vocab per pipe
+        self._by_orth: dict[int, tuple[str, int]] = {}
 
     def __call__(self, doc: Doc) -> Doc:
-        keyer = self.keyer
-        for token in doc:
-            token.norm_ = keyer(token.text)
+        if not len(doc):
+            return doc
+        by_orth = self._by_orth
+        strings = doc.vocab.strings
+        norms, hashes = [], []
+        for orth in doc.to_array(ORTH).tolist():
+            hit = by_orth.get(orth)
+            if hit is None:
+                key = self.keyer(strings[orth])
+                value = strings.add(key)
+                # an empty key («»», «ـ») stores 0: the token then shows its lexeme's norm
+                hit = by_orth[orth] = (key if value else doc.vocab[orth].norm_, value)
+            norms.append(hit[0])
+            hashes.append(hit[1])
+        # one array write instead of a Token object and a setter call per token
+        doc.from_array([NORM], numpy.array(hashes, dtype="uint64"))
+        token_table(doc).norms = norms
         return doc
 
 
@@ -63,15 +81,23 @@ class CueMatcher:
                 if len(pattern):
                     matcher.add(f"{table}|{row[label_col]}|{index}", [pattern])
             self.matchers[table] = matcher
+        self._labels: dict[int, tuple[str, str, int, int]] = {}   # match id → label, row, their hashes
 
     def __call__(self, doc: Doc) -> Doc:
         strings = doc.vocab.strings
+        labels = self._labels
         for table, matcher in self.matchers.items():
-            spans = []
+            matches = []
             for match_id, start, end in matcher(doc):
-                _, label, index = strings[match_id].split("|")
-                spans.append(Span(doc, start, end, label=label, kb_id=index))
-            doc.spans[table] = sorted(filter_spans(spans), key=lambda s: s.start)
+                info = labels.get(match_id)
+                if info is None:
+                    _, label, index = strings[match_id].split("|")
+                    info = labels[match_id] = (label, index, strings.add(label), strings.add(index))
+                matches.append((start, end, info))
+            kept = longest_first(matches)
+            # Span objects only for the hits kept, labels as hashes (no string lookups)
+            doc.spans[table] = [Span(doc, start, end, label=info[2], kb_id=info[3]) for start, end, info in kept]
+            remember_rows(doc, table, [(start, end, info[0], info[1]) for start, end, info in kept])
         return doc
 
     def row(self, table: str, span: Span) -> dict[str, str]:
@@ -87,6 +113,22 @@ def make_cue_matcher(nlp: Language, name: str, data_dir: str) -> CueMatcher:
 def cue_row(doc: Doc, table: str, span: Span) -> dict[str, str]:
     """Lexicon row behind a span of `doc.spans[table]` (uses the doc's data folder)."""
     return load_lexicons(doc._.data_dir).phrases[table][int(span.kb_id_)]
+
+
+def longest_first(matches: list[tuple]) -> list[tuple]:
+    """`spacy.util.filter_spans` on (start, end, ...) tuples: overlaps resolved longest first
+    (the earlier of equals), the survivors sorted by start."""
+    ordered = sorted(matches, key=lambda m: (m[1] - m[0], -m[0]), reverse=True)
+    kept = []
+    seen: set[int] = set()
+    for m in ordered:
+        start, end = m[0], m[1]
+        # filter_spans checks a span's first and last token only
+        if start not in seen and end - 1 not in seen:
+            kept.append(m)
+            seen.update(range(start, end))
+    kept.sort(key=lambda m: m[0])
+    return kept
 
 
 def covers(spans, token_index: int) -> Span | None:

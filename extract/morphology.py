@@ -35,6 +35,7 @@ from spacy.tokens import Doc
 
 from .arabic import match_key
 from .lexicon import DATA_DIR, load_lexicons
+from .token_table import forget
 
 INSTALL_HINT = (
     "Install camel-tools' MSA database on a machine with internet access with "
@@ -198,6 +199,7 @@ class Morphology:
                 key = match_key(lemma)
                 if key in self.trigger_words:
                     token.norm_ = key
+        forget(doc, "norms")
         return doc
 
 

@@ -10,6 +10,8 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from .token_table import token_table
+
 ENDERS = frozenset({".", "!", "?", "؟", "…", "!؟", "..."})
 CLOSERS = frozenset({"»", "”", '"', ")", "’"})
 
@@ -23,34 +25,42 @@ class SentenceSplitter:
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
             return doc
-        starts = [False] * len(doc)
-        starts[0] = True
-        i = 0
+        table = token_table(doc)
+        texts, spaces, is_space, like_num = table.texts, table.spaces, table.is_space, table.like_num
         n = len(doc)
-        while i < n:
-            tok = doc[i]
-            if "\n" in tok.text or "\n" in tok.whitespace_:
+        starts = [0]
+        # only line breaks, commas and enders can end a sentence; every other token is passed over
+        candidates = [i for i, text in enumerate(texts) if text in ENDERS or text == "," or "\n" in text]
+        following = 0   # the first token not yet passed over
+        for i in candidates:
+            if i < following:
+                continue
+            text = texts[i]
+            following = i + 1
+            # (a token's whitespace_ is a single space or nothing: line breaks are tokens)
+            if "\n" in text:
                 # the next sentence starts at the next real token; blank lines join the previous one
                 j = i + 1
-                while j < n and doc[j].is_space:
+                while j < n and is_space[j]:
                     j += 1
                 if j < n:
-                    starts[j] = True
-                i = j - 1 if j > i + 1 else i
-            elif tok.text == "," and tok.whitespace_ and i > 0 and doc[i - 1].whitespace_ and i + 1 < n and doc[i + 1].text.startswith("و"):
+                    starts.append(j)
+                following = j
+            elif text == "," and spaces[i] and i > 0 and spaces[i - 1] and i + 1 < n and texts[i + 1].startswith("و"):
                 # some outlets separate sentences with a spaced Latin comma: «أمس , وقال بالي ...»
-                starts[i + 1] = True
-            elif tok.text in ENDERS and not (i > 0 and tok.text == "." and doc[i - 1].like_num and i + 1 < n and doc[i + 1].like_num):
+                starts.append(i + 1)
+            elif text in ENDERS and not (i > 0 and text == "." and like_num[i - 1] and i + 1 < n and like_num[i + 1]):
                 j = i + 1
-                while j < n and (doc[j].text in CLOSERS or doc[j].is_space):
+                while j < n and (texts[j] in CLOSERS or is_space[j]):
                     j += 1
                 if j < n:
-                    starts[j] = True
-                i = j - 1 if j > i + 1 else i
-            i += 1
+                    starts.append(j)
+                following = j
         # one array write: setting token.is_sent_start token by token rescans the doc each time
-        values = numpy.array([1 if start else -1 for start in starts], dtype="int64").astype("uint64")
-        doc.from_array([SENT_START], values.reshape(-1, 1))
+        values = numpy.full(n, -1, dtype="int64")
+        values[starts] = 1
+        doc.from_array([SENT_START], values.astype("uint64").reshape(-1, 1))
+        table.forget("sent_starts")
         return doc
 
 

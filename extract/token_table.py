@@ -1,0 +1,223 @@
+"""Per-document token arrays, computed once and shared by every eventkg component.
+
+Reading a spaCy `Token` from Python costs an object per access (`doc[i]`, `for t in doc`,
+`span.sent`); the components ask the same questions about the same tokens thousands of times
+per article. `token_table(doc)` answers them from plain lists kept in `doc.user_data`:
+token texts, match keys (`token.norm_`), character offsets, trailing spaces, the lexical flags
+the rules read (`is_alpha`, `like_num`, `is_space`, `is_punct`), each token's sentence, line
+and prefix counts. Each list is made on first use from `Doc.to_array` and per-string caches
+(news vocabulary repeats, so a word's text and flags are looked up once per process).
+
+The lists describe the doc as it is when first read: a component that changes what a list
+holds calls `forget` (match keys and morphology change norms, the sentence splitter changes
+sentences). `span_rows(doc, name)` gives a span group as (start, end, label, kb_id) tuples,
+remade only when the group is replaced or grows.
+"""
+from __future__ import annotations
+
+import bisect
+import weakref
+from functools import cached_property
+from itertools import accumulate
+
+from spacy.attrs import IDX, NORM, ORTH, SENT_START, SPACY
+from spacy.tokens import Doc
+
+KEY = "eventkg_token_table"
+ROWS_KEY = "eventkg_span_rows"
+
+# string hash → string; hashes are a function of the string alone, so one cache serves every vocab
+_STRINGS: dict[int, str] = {}
+# (language, orth) → (is_alpha, like_num, is_space, is_punct): lexeme flags depend on the language
+_FLAGS: dict[tuple[str, int], tuple[bool, bool, bool, bool]] = {}
+_SENTENCE_PUNCT = frozenset({".", "؟", "!"})
+
+
+def _strings(doc: Doc, hashes: list[int]) -> list[str]:
+    cache = _STRINGS
+    out = []
+    append = out.append
+    for h in hashes:
+        s = cache.get(h)
+        if s is None:
+            s = cache[h] = doc.vocab.strings[h] if h else ""
+        append(s)
+    return out
+
+
+class TokenTable:
+    """Plain-list views of one Doc's tokens (see the module docstring). Attributes are lazy."""
+
+    def __init__(self, doc: Doc):
+        self._doc = weakref.ref(doc)   # the table lives in doc.user_data: no reference cycle
+        self.n = len(doc)
+
+    @property
+    def doc(self) -> Doc:
+        return self._doc()
+
+    def forget(self, *names: str) -> None:
+        """Drop cached lists so they are recomputed from the doc on next use."""
+        for name in names:
+            self.__dict__.pop(name, None)
+        if "sent_starts" in names:
+            for name in ("sent_of", "sent_end_of", "sent_index_of", "sent_ends"):
+                self.__dict__.pop(name, None)
+
+    # -- token level -----------------------------------------------------------
+    @cached_property
+    def orths(self) -> list[int]:
+        return self.doc.to_array(ORTH).tolist() if self.n else []
+
+    @cached_property
+    def texts(self) -> list[str]:
+        """`token.text` of every token."""
+        return _strings(self.doc, self.orths)
+
+    @cached_property
+    def norms(self) -> list[str]:
+        """`token.norm_` of every token (the lexicon match keys once those are set)."""
+        return _strings(self.doc, self.doc.to_array(NORM).tolist()) if self.n else []
+
+    @cached_property
+    def idx(self) -> list[int]:
+        """`token.idx`: character offset of every token."""
+        return self.doc.to_array(IDX).tolist() if self.n else []
+
+    @cached_property
+    def spaces(self) -> list[int]:
+        """1 where the token is followed by a space (`token.whitespace_`), else 0."""
+        return self.doc.to_array(SPACY).tolist() if self.n else []
+
+    def _flags(self) -> list[tuple[bool, bool, bool, bool]]:
+        lang = self.doc.vocab.lang
+        vocab = self.doc.vocab
+        out = []
+        append = out.append
+        for orth in self.orths:
+            flags = _FLAGS.get((lang, orth))
+            if flags is None:
+                lex = vocab[orth]
+                flags = _FLAGS[(lang, orth)] = (lex.is_alpha, lex.like_num, lex.is_space, lex.is_punct)
+            append(flags)
+        return out
+
+    @cached_property
+    def _flag_columns(self) -> tuple[list[bool], ...]:
+        flags = self._flags()
+        if not flags:
+            return [], [], [], []
+        return tuple(list(column) for column in zip(*flags))
+
+    @property
+    def is_alpha(self) -> list[bool]:
+        return self._flag_columns[0]
+
+    @property
+    def like_num(self) -> list[bool]:
+        return self._flag_columns[1]
+
+    @property
+    def is_space(self) -> list[bool]:
+        return self._flag_columns[2]
+
+    @property
+    def is_punct(self) -> list[bool]:
+        return self._flag_columns[3]
+
+    @cached_property
+    def alpha_before(self) -> list[int]:
+        """alpha_before[i] = number of alphabetic tokens among tokens [0, i) (length n + 1)."""
+        return [0, *accumulate(self.is_alpha)]
+
+    def end_char(self, i: int) -> int:
+        """Character offset just after token i."""
+        return self.idx[i] + len(self.texts[i])
+
+    # -- sentences -------------------------------------------------------------
+    @cached_property
+    def sent_starts(self) -> list[int]:
+        """First token of every sentence, in order (as `doc.sents` gives them)."""
+        if not self.n:
+            return []
+        marks = self.doc.to_array(SENT_START).tolist()
+        return [0, *(i for i in range(1, self.n) if marks[i] == 1)]
+
+    @cached_property
+    def sent_ends(self) -> list[int]:
+        return [*self.sent_starts[1:], self.n] if self.n else []
+
+    @cached_property
+    def sent_index_of(self) -> list[int]:
+        """For every token, the number of its sentence (0-based)."""
+        out = [0] * self.n
+        for k, (s, e) in enumerate(zip(self.sent_starts, self.sent_ends)):
+            out[s:e] = [k] * (e - s)
+        return out
+
+    @cached_property
+    def sent_of(self) -> list[int]:
+        """For every token, the first token of its sentence (`token.sent.start`)."""
+        starts = self.sent_starts
+        return [starts[k] for k in self.sent_index_of]
+
+    @cached_property
+    def sent_end_of(self) -> list[int]:
+        """For every token, the end of its sentence (`token.sent.end`)."""
+        ends = self.sent_ends
+        return [ends[k] for k in self.sent_index_of]
+
+    # -- lines (text between tokens holding a line break) -----------------------
+    @cached_property
+    def _breaks(self) -> list[int]:
+        return [i for i, t in enumerate(self.texts) if "\n" in t]
+
+    def line_bounds(self, start: int, end: int) -> tuple[int, int]:
+        """The line around tokens [start, end): back to just after the previous token holding a
+        line break (before `start`), forward to the next one at or after `end`."""
+        breaks = self._breaks
+        k = bisect.bisect_left(breaks, start)
+        lo = breaks[k - 1] + 1 if k else 0
+        k = bisect.bisect_left(breaks, end)
+        hi = breaks[k] if k < len(breaks) else self.n
+        return lo, hi
+
+    @cached_property
+    def stops_before(self) -> list[int]:
+        """stops_before[i] = number of tokens «.» «؟» «!» among tokens [0, i) (length n + 1)."""
+        return [0, *accumulate(t in _SENTENCE_PUNCT for t in self.texts)]
+
+
+def token_table(doc: Doc) -> TokenTable:
+    """The doc's TokenTable, made on first use and kept in `doc.user_data`."""
+    table = doc.user_data.get(KEY)
+    if table is None or table.doc is not doc or table.n != len(doc):
+        table = doc.user_data[KEY] = TokenTable(doc)
+    return table
+
+
+def forget(doc: Doc, *names: str) -> None:
+    """Tell the doc's TokenTable (if any) that `names` changed on the doc."""
+    table = doc.user_data.get(KEY)
+    if table is not None:
+        table.forget(*names)
+
+
+def span_rows(doc: Doc, name: str) -> list[tuple[int, int, str, str]]:
+    """`doc.spans[name]` as (start, end, label_, kb_id_) tuples (empty when there is no group)."""
+    group = doc.spans.get(name)
+    if group is None:
+        return []
+    cache = doc.user_data.setdefault(ROWS_KEY, {})
+    hit = cache.get(name)
+    if hit is not None and hit[0] is group and hit[1] == len(group):
+        return hit[2]
+    rows = [(s.start, s.end, s.label_, s.kb_id_) for s in group]
+    cache[name] = (group, len(group), rows)
+    return rows
+
+
+def remember_rows(doc: Doc, name: str, rows: list[tuple[int, int, str, str]]) -> None:
+    """Record the rows of the span group just written to `doc.spans[name]` (saves re-reading it)."""
+    group = doc.spans[name]
+    doc.user_data.setdefault(ROWS_KEY, {})[name] = (group, len(group), rows)
