@@ -8,6 +8,7 @@ lexicon knows — so `وقسد` matches `قسد` while `بالي` and `وزار�
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -29,6 +30,7 @@ _PREP = ("", "ب", "ل", "ك")
 _ENCLITICS = ("هما", "هم", "هن", "ها", "ه")
 
 
+@functools.lru_cache(maxsize=1 << 16)   # news words repeat; camel-tools' folding is slow per call
 def normalize(text: str) -> str:
     """Return `text` with diacritics, tatweel and letter variants folded; length may change."""
     text = normalize_unicode(text)

@@ -11,6 +11,8 @@ Writes `doc._.claims`: a list of frames, each a dict
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -20,6 +22,7 @@ import bisect
 from .arabic import match_key
 from .quotation import opens_speech
 from .lexicon import DATA_DIR, load_lexicons
+from .token_table import span_rows, token_table
 
 SPEAKER_TYPES = frozenset({"Person", "Organization", "MediaOutlet", "GovernmentBody", "ArmedGroup", "StateForce", "Country"})
 CLAUSE_OPENERS = frozenset({"ان", "إن", "أن", "انه", "انها", "انهم", ":"})
@@ -27,18 +30,19 @@ CLAUSE_OPENERS = frozenset({"ان", "إن", "أن", "انه", "انها", "ان�
 
 def _lam_governed(doc: Doc, span: Span) -> bool:
     """Whether the preposition ل governs `span` («لرويترز», «لـ«رويترز»», «لوكالة فرانس برس»)."""
-    first = doc[span.start]
-    if first.text.startswith("ل") and not first.norm_.startswith("ل"):
+    table = token_table(doc)
+    texts, norms = table.texts, table.norms
+    if texts[span.start].startswith("ل") and not norms[span.start].startswith("ل"):
         return True
     j = span.start - 1
-    while j >= 0 and doc[j].text in ("«", "“", '"'):
+    while j >= 0 and texts[j] in ("«", "“", '"'):
         j -= 1
     if j < 0:
         return False
-    prev = doc[j]
+    prev = texts[j]
     # «لوكالة فرانس برس»: the ل sits on an organisation head before the name
-    return prev.text in ("ل", "لـ") or (prev.text.startswith("ل") and not prev.norm_.startswith("ل")
-                                          and any(c.start == j for c in doc.spans.get("org_cues", [])))
+    return prev in ("ل", "لـ") or (prev.startswith("ل") and not norms[j].startswith("ل")
+                                    and any(c[0] == j for c in span_rows(doc, "org_cues")))
 
 
 def _cached_starts(doc: Doc, entities: list[Span]) -> list[int]:
@@ -46,6 +50,13 @@ def _cached_starts(doc: Doc, entities: list[Span]) -> list[int]:
     if "eventkg_attribution_starts" not in doc.user_data:
         doc.user_data["eventkg_attribution_starts"] = [e.start for e in entities]
     return doc.user_data["eventkg_attribution_starts"]
+
+
+class _Sentence(NamedTuple):
+    """A sentence's token range (what the loop reads of `doc.sents`, without making Spans)."""
+
+    start: int
+    end: int
 
 
 RELATIVES = frozenset({"التي", "الذي", "الذين", "والتي", "والذي"})
@@ -62,9 +73,11 @@ class Attribution:
 
     def _speaker_after(self, doc: Doc, start: int, entities: list[Span], sent_end: int) -> tuple[Span | None, Span | None, int]:
         """Speaker phrase after a verb: prefer a person in it, else its first actor; plus channel."""
+        table = token_table(doc)
+        norms, texts = table.norms, table.texts
         limit = min(sent_end, start + self.window)
         for i in range(start, limit):
-            if doc[i].norm_ in CLAUSE_OPENERS or doc[i].text in CLAUSE_OPENERS or opens_speech(doc, i):
+            if norms[i] in CLAUSE_OPENERS or texts[i] in CLAUSE_OPENERS or opens_speech(doc, i):
                 limit = i
                 break
         starts = _cached_starts(doc, entities)
@@ -80,8 +93,9 @@ class Attribution:
         return speaker, (channels[0] if channels else None), limit
 
     def _clause_start(self, doc: Doc, index: int, sent_start: int) -> int:
+        norms = token_table(doc).norms
         for i in range(index - 1, sent_start - 1, -1):
-            if self.clause_openers and doc[i].norm_ in self.clause_openers:
+            if self.clause_openers and norms[i] in self.clause_openers:
                 return i
         return sent_start
 
@@ -99,7 +113,9 @@ class Attribution:
         claims: list[dict] = []
         last_speaker: dict | None = None
         cue_starts = [c.start for c in cues]
-        for sent in doc.sents:
+        table = token_table(doc)
+        texts, alpha_before = table.texts, table.alpha_before
+        for sent in map(_Sentence, table.sent_starts, table.sent_ends):
             sent_cues = cues[bisect.bisect_left(cue_starts, sent.start):bisect.bisect_left(cue_starts, sent.end)]
             for cue in sent_cues:
                 kind = cue.label_
@@ -110,7 +126,7 @@ class Attribution:
                     speaker, channel, _ = self._speaker_after(doc, cue.end, entities, sent.end)
                     near = anonymous_cues[bisect.bisect_left(anon_starts, cue.end - 8):bisect.bisect_right(anon_starts, cue.end + 3)]
                     anon = next((a for a in near if cue.end <= a.start <= cue.end + 3), None)
-                    if speaker is None and anon is None and kind == "verb" and cue.start > 0 and doc[cue.start - 1].text in RELATIVES:
+                    if speaker is None and anon is None and kind == "verb" and cue.start > 0 and texts[cue.start - 1] in RELATIVES:
                         # «نددت الخارجية ... والتي قالت»: the relative's head is the main clause's subject
                         speaker = next((e for e in entities if sent.start <= e.start < cue.start
                                         and e.label_ in SPEAKER_TYPES and not _lam_governed(doc, e)), None)
@@ -135,10 +151,10 @@ class Attribution:
                     frame["kind"] = "continuation"
                 claims.append(frame)
                 last_speaker = frame
-            if not sent_cues and any(t.is_alpha for t in sent):
+            if not sent_cues and alpha_before[sent.end] > alpha_before[sent.start]:
                 # a sentence in the article's own voice ends the current speaker's turn,
                 # unless it is a bare quotation continuing it
-                first = doc[sent.start].text
+                first = texts[sent.start]
                 if first not in ("«", "“", '"'):
                     last_speaker = None
         doc._.claims = sorted(claims, key=lambda f: f["start"])
@@ -152,7 +168,7 @@ def sources_for(doc: Doc, token_index: int) -> list[dict]:
     main = source_for(doc, token_index)
     if main is None:
         return []
-    sent_start = doc[token_index].sent.start
+    sent_start = token_table(doc).sent_of[token_index]
     later = [f for f in doc.user_data.get("eventkg_claims_by_sentence", {}).get(sent_start, []) if f["kind"] == "prep"
              and f["start"] > max(token_index, main["start"]) and f is not main]
     return [main, *later]
@@ -164,7 +180,7 @@ def source_for(doc: Doc, token_index: int) -> dict | None:
     A frame covers its sentence from its start on; a sentence-final source preposition covers
     its whole clause (its start is moved back to the clause opener).
     """
-    sent_start = doc[token_index].sent.start
+    sent_start = token_table(doc).sent_of[token_index]
     by_sentence = doc.user_data.get("eventkg_claims_by_sentence")
     if by_sentence is None:
         by_sentence = doc.user_data["eventkg_claims_by_sentence"] = {}

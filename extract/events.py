@@ -15,6 +15,7 @@ and prepositional targets and places (على، ضد، في، قرب، شرق، �
 from __future__ import annotations
 
 import bisect
+import functools
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -24,7 +25,10 @@ from .arabic import match_key
 from .attribution import sources_for
 from .quotation import opens_speech
 from .lexicon import DATA_DIR, load_lexicons
+from .token_table import span_rows, token_table
 
+# the key of a token's text as a lexicon writes it (texts repeat: computed once each)
+_match_key = functools.lru_cache(maxsize=1 << 16)(match_key)
 # People speak and command, but the doers and targets of events in this domain are bodies.
 ACTOR_TYPES = frozenset({"ArmedGroup", "StateForce", "Country", "GovernmentBody"})
 PLACE_TYPES = frozenset({"Place", "Country"})
@@ -57,11 +61,12 @@ CONTAINMENT = frozenset({"ريف", "شرق", "شرقي", "غرب", "غربي", "
 
 def located_by_earlier(place: Span, places: list[Span]) -> bool:
     """Whether `place` directly follows an earlier listed place as its container («X بريف Y»)."""
-    doc = place.doc
+    table = token_table(place.doc)
+    norms, texts = table.norms, table.texts
     for other in places:
         if other.end <= place.start and place.start - other.end <= 3:
-            between = doc[other.end:place.start]
-            if len(between) and all(t.norm_ in CONTAINMENT or t.text in ("،", ",") for t in between):
+            between = range(other.end, place.start)
+            if len(between) and all(norms[i] in CONTAINMENT or texts[i] in ("،", ",") for i in between):
                 return True
     return False
 
@@ -76,18 +81,11 @@ def _cached(doc: Doc, key: str, make):
 
 def _sentence_starts(doc: Doc) -> list[int]:
     """For every token, the index of its sentence's first token (Span.sent walks the doc each call)."""
-    def make():
-        out, current = [], 0
-        for token in doc:
-            if token.is_sent_start:
-                current = token.i
-            out.append(current)
-        return out
-    return _cached(doc, "sentence_starts", make)
+    return token_table(doc).sent_of
 
 
 def _timex_tokens(doc: Doc) -> set[int]:
-    return _cached(doc, "timex", lambda: {i for s in doc.spans.get("timex", []) for i in range(s.start, s.end)})
+    return _cached(doc, "timex", lambda: {i for s, e, _, _ in span_rows(doc, "timex") for i in range(s, e)})
 
 
 def _entity_starts(doc: Doc, ents: list[Span]) -> list[int]:
@@ -123,23 +121,30 @@ class EventFrames:
     def _refine(self, doc: Doc, trigger: Span, etype: str) -> str:
         if len(trigger) > 1:
             return etype  # a phrase («قصف مدفعي», «هجوم انتحاري») already says its type
-        sent = trigger.sent
+        table = token_table(doc)
+        norms = table.norms
+        start, end = trigger.start, trigger.end
+        sent_start, sent_end = table.sent_of[start], table.sent_end_of[start]
         for cue, new_type, window, only in self.type_cues.get(etype, []):
-            if only and trigger[0].norm_ != only:
+            if only and norms[start] != only:
                 continue
-            lo, hi = max(sent.start, trigger.start - window), min(sent.end, trigger.end + window)
-            if any(doc[i].norm_ == cue for i in range(lo, hi)) or any(t.norm_ == cue for t in trigger):
+            lo, hi = max(sent_start, start - window), min(sent_end, end + window)
+            if cue in norms[lo:hi] or cue in norms[start:end]:
                 return new_type
         return etype
 
     def _blocked(self, doc: Doc, trigger: Span, etype: str, pos: str) -> bool:
         """A state rather than an event: «التي تسيطر عليها», «تحت سيطرة», «مخاوف من هروب»."""
-        for form, bpos, window in self.blockers.get(etype, []):
+        blockers = self.blockers.get(etype)
+        if not blockers:
+            return False
+        table = token_table(doc)
+        sent_start = table.sent_of[trigger.start]
+        for form, bpos, window in blockers:
             if bpos not in ("any", pos):
                 continue
-            for i in range(max(trigger.sent.start, trigger.start - window), trigger.start):
-                if doc[i].norm_ == form:
-                    return True
+            if form in table.norms[max(sent_start, trigger.start - window):trigger.start]:
+                return True
         return False
 
     @staticmethod
@@ -148,30 +153,27 @@ class EventFrames:
         (at most four words, no full stop) whose trigger is a noun."""
         if pos == "verb":
             return False
-        doc = trigger.doc
-        start = trigger.start
-        while start > 0 and "\n" not in doc[start - 1].text and "\n" not in doc[start - 1].whitespace_:
-            start -= 1
-        end = trigger.end
-        while end < len(doc) and "\n" not in doc[end].text and "\n" not in doc[end - 1].whitespace_:
-            end += 1
-        line = doc[start:end]
-        words = [t for t in line if t.is_alpha]
-        return len(words) <= 4 and not any(t.text in (".", "؟", "!") for t in line)
+        table = token_table(trigger.doc)
+        # line breaks are tokens of their own (a token's whitespace_ is a space or nothing)
+        start, end = table.line_bounds(trigger.start, trigger.end)
+        words = table.alpha_before[end] - table.alpha_before[start]
+        return words <= 4 and table.stops_before[end] == table.stops_before[start]
 
     # -- windows -------------------------------------------------------------
     def _left_bound(self, doc: Doc, trigger: Span, barriers: list[int]) -> int:
-        sent_start = _sentence_starts(doc)[trigger.start]
+        table = token_table(doc)
+        norms, texts = table.norms, table.texts
+        sent_start = table.sent_of[trigger.start]
         lo = max(sent_start, trigger.start - self.window)
         for i in range(trigger.start - 1, lo - 1, -1):
-            if (doc[i].norm_ in CLAUSE_OPENERS or doc[i].text in CLAUSE_OPENERS or i in barriers
+            if (norms[i] in CLAUSE_OPENERS or texts[i] in CLAUSE_OPENERS or i in barriers
                     or opens_speech(doc, i)
-                    or self.role_cues.get(doc[i].norm_) == "clause"):
+                    or self.role_cues.get(norms[i]) == "clause"):
                 return i + 1
         return lo
 
     def _right_bound(self, doc: Doc, trigger: Span, next_trigger: int | None) -> int:
-        hi = min(trigger.sent.end, trigger.end + self.window)
+        hi = min(token_table(doc).sent_end_of[trigger.start], trigger.end + self.window)
         if next_trigger is not None:
             hi = min(hi, next_trigger)
         return hi
@@ -179,14 +181,15 @@ class EventFrames:
     # -- roles ---------------------------------------------------------------
     def _cue_before(self, doc: Doc, span: Span, lo: int, distance: int = 3) -> str | None:
         """The role cue governing `span`: the first word before it, skipping quotes and heads."""
+        table = token_table(doc)
+        norms, texts = table.norms, table.texts
         i = span.start - 1
         steps = 0
         while i >= lo and steps < distance:
-            tok = doc[i]
-            role = self.role_cues.get(tok.norm_)
+            role = self.role_cues.get(norms[i])
             if role:
                 return role
-            if tok.text not in SKIP and tok.norm_ not in HEADS:
+            if texts[i] not in SKIP and norms[i] not in HEADS:
                 # a clitic preposition glued to the head: «لمواقع», «بالضربات»
                 return None
             i -= 1
@@ -195,17 +198,21 @@ class EventFrames:
 
     def _governed(self, doc: Doc, span: Span, lo: int) -> bool:
         """Whether a preposition governs `span` (then it is not a subject)."""
-        first = doc[span.start]
-        if first.text[:1] in ("ل", "ب") and not first.norm_.startswith(first.text[:1]) or first.text in ("لـ", "بـ"):
+        table = token_table(doc)
+        texts = table.texts
+        first, first_norm = texts[span.start], table.norms[span.start]
+        if first[:1] in ("ل", "ب") and not first_norm.startswith(first[:1]) or first in ("لـ", "بـ"):
             return True
         j = span.start - 1
-        while j >= lo and doc[j].text in SKIP:
+        while j >= lo and texts[j] in SKIP:
             j -= 1
-        if j >= lo and doc[j].text in ("لـ", "بـ", "ل", "ب"):
+        if j >= lo and texts[j] in ("لـ", "بـ", "ل", "ب"):
             return True
         return self._cue_before(doc, span, lo) in GOVERNING_ROLES
 
     def _roles(self, doc: Doc, trigger: Span, etype: str, pos: str, ents: list[Span], lo: int, hi: int):
+        table = token_table(doc)
+        norms, texts = table.norms, table.texts
         # entity spans are sorted by start: slice the window instead of scanning the document
         starts = _entity_starts(doc, ents)
         window = ents[bisect.bisect_left(starts, lo):bisect.bisect_left(starts, hi)]
@@ -227,8 +234,8 @@ class EventFrames:
         # «بين X و Y»: both sides of a clash
         if etype == "ArmedClash":
             cue_at = next((i for i in range(trigger.end, min(hi, trigger.end + 3))
-                           if self.role_cues.get(doc[i].norm_) == "between"), None)
-            if cue_at is not None and cue_at + 1 < len(doc) and doc[cue_at + 1].norm_ in BOTH_SIDES:
+                           if self.role_cues.get(norms[i]) == "between"), None)
+            if cue_at is not None and cue_at + 1 < len(doc) and norms[cue_at + 1] in BOTH_SIDES:
                 agents = [BOTH_SIDES_MARK]
             else:
                 between = [e for e in actors_right if cue_at is not None and e.start > cue_at]
@@ -242,18 +249,19 @@ class EventFrames:
         if not agents and actors_right and not (pos != "verb" and etype in NO_IDAFA_AGENT):
             first = actors_right[0]
             timex = _timex_tokens(doc)
-            gap = [t for t in doc[trigger.end:first.start]
-                   if t.text not in SKIP and not t.like_num and t.i not in timex and t.norm_ not in HEADS]
+            like_num = table.like_num
+            gap = [i for i in range(trigger.end, first.start)
+                   if texts[i] not in SKIP and not like_num[i] and i not in timex and norms[i] not in HEADS]
             if not gap and not self._governed(doc, first, trigger.end):
                 agents = [first]
                 if etype == "ArmedClash" and len(actors_right) > 1:
                     agents = actors_right[:2]
         # a nisba right after the trigger names the attacker: «غارات إسرائيلية», «الهجوم الإسرائيلي»
         if not agents and trigger.end < len(doc):
-            j = trigger.end + (1 if trigger.end + 1 < len(doc) and doc[trigger.end].norm_ in AIR_WORDS else 0)
+            j = trigger.end + (1 if trigger.end + 1 < len(doc) and norms[trigger.end] in AIR_WORDS else 0)
             # the nisba may also be part of the trigger phrase itself («غارات إسرائيلية»)
             for k in [*range(trigger.start + 1, trigger.end), j]:
-                country = self.lex.demonyms.get(doc[k].norm_)
+                country = self.lex.demonyms.get(norms[k])
                 if country in self.lex.gazetteer:
                     agents = [Span(doc, k, k + 1, label=self.lex.gazetteer[country].type, kb_id=country)]
                     break
@@ -261,11 +269,11 @@ class EventFrames:
         # «هجومين شنهما، أمس الأربعاء، مقاتلو تنظيم داعش»
         if not agents:
             by = next((i for i in range(trigger.end, min(hi, trigger.end + 3))
-                       if self.role_cues.get(doc[i].norm_) == "agent_by"), None)
+                       if self.role_cues.get(norms[i]) == "agent_by"), None)
             if by is not None:
                 # «شنه عناصر تنظيم داعش»: heads such as عناصر do not govern here
                 agents = [e for e in actors_right if e.start > by and not any(
-                    self.role_cues.get(doc[i].norm_) in GOVERNING_ROLES and doc[i].norm_ not in HEADS
+                    self.role_cues.get(norms[i]) in GOVERNING_ROLES and norms[i] not in HEADS
                     for i in range(by + 1, e.start))][:1]
         # SVO: the nearest actor before the trigger in its clause, if no preposition governs it
         if not agents:
@@ -273,7 +281,7 @@ class EventFrames:
             if subjects:
                 agents = [subjects[-1]]
         # a relative clause's subject is its head: «التنظيم الذي كان ... يسيطر»
-        if not agents and lo > 0 and doc[lo - 1].norm_ in RELATIVE_PRONOUNS and pos == "verb":
+        if not agents and lo > 0 and norms[lo - 1] in RELATIVE_PRONOUNS and pos == "verb":
             head = [e for e in ents if e.end == lo - 1 and e.label_ in ACTOR_TYPES]
             agents = head[:1]
         agents = self._with_coordinated(doc, agents, ents)
@@ -281,7 +289,7 @@ class EventFrames:
         # «أحبطت قسد هجومين شنهما داعش»: who foiled the attack was its target
         if etype in ("Attack", "SuicideBombing") and not targets:
             repel = next((i for i in range(trigger.start - 1, max(lo, trigger.start - 14) - 1, -1)
-                          if self.role_cues.get(doc[i].norm_) == "repel"), None)
+                          if self.role_cues.get(norms[i]) == "repel"), None)
             if repel is not None:
                 foilers = [e for e in ents if repel < e.start < trigger.start and e.label_ in ACTOR_TYPES
                            and e.kb_id_ not in agent_ids]
@@ -301,14 +309,16 @@ class EventFrames:
             return chosen
         group = [chosen[0]]
         by_start, by_end = _actor_index(doc, ents)
+        table = token_table(doc)
+        norms, texts = table.norms, table.texts
         # forwards: X وY وZ
         last = chosen[0]
-        while last.end in by_start and doc[last.end].text.startswith("و") and doc[last.end].norm_ != doc[last.end].text:
+        while last.end in by_start and texts[last.end].startswith("و") and norms[last.end] != texts[last.end]:
             last = by_start[last.end]
             group.append(last)
         # backwards: the chosen one may be the last of the list
         first = chosen[0]
-        while first.start in by_end and doc[first.start].text.startswith("و") and doc[first.start].norm_ != doc[first.start].text:
+        while first.start in by_end and texts[first.start].startswith("و") and norms[first.start] != texts[first.start]:
             first = by_end[first.start]
             group.insert(0, first)
         return group
@@ -319,9 +329,11 @@ class EventFrames:
         side = self.lex.affiliation(speaker.kb_id_)
         if side is None:
             return []
+        table = token_table(doc)
+        norms, is_alpha = table.norms, table.is_alpha
         for i in range(lo, hi):
-            form = doc[i].norm_
-            if form.endswith("نا") and len(form) >= 4 and form not in NOT_FIRST_PERSON and doc[i].is_alpha:
+            form = norms[i]
+            if form.endswith("نا") and len(form) >= 4 and form not in NOT_FIRST_PERSON and is_alpha[i]:
                 return [Span(doc, i, i + 1, label=self.lex.gazetteer[side].type, kb_id=side)]
         return []
 
@@ -330,7 +342,7 @@ class EventFrames:
         entry = self.lex.gazetteer.get(place.kb_id_)
         if entry is None or entry.subtype != "river":
             return False
-        return place.start > 0 and self.role_cues.get(doc[place.start - 1].norm_) == "place"
+        return place.start > 0 and self.role_cues.get(token_table(doc).norms[place.start - 1]) == "place"
 
     @staticmethod
     def _most_specific(places: list[Span], lex) -> list[Span]:
@@ -342,7 +354,7 @@ class EventFrames:
                 continue
             descendants = [q for q in places if q.kb_id_ != p.kb_id_ and p.kb_id_ in lex.ancestors(q.kb_id_)]
             # «في مدينتي إدلب وسرمين» names both; «الباغوز بريف دير الزور» only locates the first
-            coordinated = any(q.start > p.start and q.doc[q.start].text.startswith("و") for q in descendants)
+            coordinated = any(q.start > p.start and token_table(q.doc).texts[q.start].startswith("و") for q in descendants)
             if located_by_earlier(p, places):
                 continue
             if not descendants or coordinated:
@@ -351,48 +363,52 @@ class EventFrames:
         return keep
 
     # -- certainty -----------------------------------------------------------
-    def _certainty(self, doc: Doc, trigger: Span, cues: list[Span], claim_start: int | None) -> str:
-        sent_start = _sentence_starts(doc)[trigger.start]
-        cue_starts = _cached(trigger.doc, "certainty_starts", lambda: [c.start for c in cues])
+    def _certainty(self, doc: Doc, trigger: Span, cues: list[tuple[int, int, str, str]],
+                   claim_start: int | None) -> str:
+        """`cues`: the doc's uncertain and negated certainty cues as (start, end, label, row) rows."""
+        table = token_table(doc)
+        sent_start = table.sent_of[trigger.start]
+        cue_starts = _cached(trigger.doc, "certainty_starts", lambda: [c[0] for c in cues])
         in_reach = cues[bisect.bisect_left(cue_starts, sent_start):bisect.bisect_left(cue_starts, trigger.start)]
-        for cue in reversed(in_reach):
-            if cue.end > trigger.start:
+        for cue_start, cue_end, label, row in reversed(in_reach):
+            if cue_end > trigger.start:
                 continue
-            if claim_start is not None and cue.start < claim_start and cue.label_ != "negated":
+            if claim_start is not None and cue_start < claim_start and label != "negated":
                 continue
-            distance = trigger.start - cue.end
-            scope = self.lex.phrases["certainty"][int(cue.kb_id_)]["scope"]
-            if cue.label_ == "negated" and (scope == "sentence" or (
+            distance = trigger.start - cue_end
+            scope = self.lex.phrases["certainty"][int(row)]["scope"]
+            if label == "negated" and (scope == "sentence" or (
                     distance <= self.negation_window
-                    and not any(t.is_punct for t in doc[cue.end:trigger.start]))):
+                    and not any(table.is_punct[cue_end:trigger.start]))):
                 # «نفت الوزارة أن تكون طائراتها قصفت»: a denial covers its whole complement;
                 # «لم تشن الطائرات أي غارات»: a negation covers its own clause
                 return "negated"
-            if cue.label_ == "uncertain" and distance <= self.hedge_window:
+            if label == "uncertain" and distance <= self.hedge_window:
                 return "uncertain"
         # a condition right after the event: «وحدة خاصة لإجلائهم في حال تبيّن ...»
-        for cue in cues:
-            if cue.label_ == "uncertain" and 0 <= cue.start - trigger.end <= 2 and \
-                    self.lex.phrases["certainty"][int(cue.kb_id_)]["scope"] == "after":
+        after = cues[bisect.bisect_left(cue_starts, trigger.end):bisect.bisect_right(cue_starts, trigger.end + 2)]
+        for _, _, label, row in after:
+            if label == "uncertain" and self.lex.phrases["certainty"][int(row)]["scope"] == "after":
                 return "uncertain"
         # future tense (سـ + imperfect) on the trigger or the verb governing it: سيواصل التحالف قصف
+        texts = table.texts
         for i in range(max(sent_start, trigger.start - 3), trigger.end):
-            form = match_key(doc[i].text)
+            form = _match_key(texts[i])
             if form[:1] == "س" and form[1:2] in ("ي", "ت", "ن") and len(form) >= 5 and form not in self.lex.vocabulary:
                 return "uncertain"
         return "asserted"
 
     # -- pipe ----------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
+        table = token_table(doc)
+        norms, sent_of = table.norms, table.sent_of
         ents = list(doc.spans.get("entities", []))
-        covered = {i for s in ents for i in range(s.start, s.end)}
-        covered |= {i for s in doc.spans.get("timex", []) for i in range(s.start, s.end)}
+        covered = {i for s, e, _, _ in span_rows(doc, "entities") for i in range(s, e)}
+        covered |= {i for s, e, _, _ in span_rows(doc, "timex") for i in range(s, e)}
         triggers = [t for t in doc.spans.get("triggers", []) if not any(i in covered for i in range(t.start, t.end))]
-        certainty_cues = [c for c in doc.spans.get("certainty", []) if c.label_ in ("uncertain", "negated")]
-        reporting = [c for c in doc.spans.get("reporting", []) if c.label_ in ("verb", "prep", "continuation")]
-        barriers = [c.end - 1 for c in reporting]
+        certainty_cues = [c for c in span_rows(doc, "certainty") if c[2] in ("uncertain", "negated")]
+        barriers = {c[1] - 1 for c in span_rows(doc, "reporting") if c[2] in ("verb", "prep", "continuation")}
         frames = []
-        sent_index = {s.start: k for k, s in enumerate(doc.sents)}
         for k, trigger in enumerate(triggers):
             row = self.lex.phrases["triggers"][int(trigger.kb_id_)]
             etype = self._refine(doc, trigger, row["event_type"])
@@ -415,9 +431,9 @@ class EventFrames:
                 "date": None, "killed": None, "injured": None, "count": None, "casualties": None,
                 "certainty": self._certainty(doc, trigger, certainty_cues, claim["start"] if claim else None),
                 "claim": claim, "claims": claims,
-                "sent_index": sent_index[trigger.sent.start],
-                "caused": any(self.role_cues.get(doc[i].norm_) == "cause"
-                              for i in range(max(trigger.sent.start, trigger.start - 3), trigger.start)),
+                "sent_index": table.sent_index_of[trigger.start],
+                "caused": any(self.role_cues.get(norms[i]) == "cause"
+                              for i in range(max(sent_of[trigger.start], trigger.start - 3), trigger.start)),
             })
         self._attach_dates(doc, frames)
         self._attach_quantities(doc, frames)
@@ -442,10 +458,9 @@ class EventFrames:
         """An event with no stated place happened where the story is: the place of the latest
         earlier event within `place_memory` sentences that shares a participant with it (or any,
         when the event names none); not for statements such as condemnations."""
-        sent_index = {s.start: k for k, s in enumerate(doc.sents)}
         history: list[tuple[int, dict]] = []
         for frame in frames:
-            here = sent_index[frame["trigger"].sent.start]
+            here = frame["sent_index"]   # the number of the trigger's sentence
             if frame["places"]:
                 history.append((here, frame))
                 continue
@@ -487,15 +502,17 @@ class EventFrames:
         return out
 
     def _attach_dates(self, doc: Doc, frames: list[dict]) -> None:
-        dates = [s for s in doc.spans.get("timex", []) if s.label_ == "date"]
+        dates = [(s.start, s.end, s) for s in doc.spans.get("timex", []) if s.label_ == "date"]
+        if not dates:
+            return
         for frame in frames:
-            trig = frame["trigger"]
+            trig_start = frame["trigger"].start
             lo, hi = frame["window"]
             # a date belongs to the events of its own clause, not to the whole sentence
-            near = [d for d in dates if lo <= d.start < hi or 0 <= trig.start - d.end <= 3]
+            near = [d for d in dates if lo <= d[0] < hi or 0 <= trig_start - d[1] <= 3]
             if near:
-                nearest = min(near, key=lambda d: abs(d.start - trig.start))
-                frame["date"] = nearest._.value
+                nearest = min(near, key=lambda d: abs(d[0] - trig_start))
+                frame["date"] = nearest[2]._.value
 
     def _attach_quantities(self, doc: Doc, frames: list[dict]) -> None:
         starts = _sentence_starts(doc)

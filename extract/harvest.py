@@ -15,6 +15,7 @@ from .events import SPEECH_ACTS
 from .lexicon import Lexicons
 from .reader import Article
 from .records import Anchor, ArticleRecord, Claim, EntityMention, EntityRef, EventMention, Source
+from .token_table import span_rows, token_table
 
 _STRIP = "«»“”\"'()[]،,.:؛;!؟? \n\t"
 
@@ -23,12 +24,38 @@ def _clean(text: str) -> str:
     return text.strip(_STRIP)
 
 
+_MEMO: dict[int, tuple[Lexicons, dict]] = {}
+
+
+def _memo(lex: Lexicons) -> dict:
+    """Values derived from `lex` alone (gazetteer refs, outlets), computed once per Lexicons."""
+    hit = _MEMO.get(id(lex))
+    if hit is None or hit[0] is not lex:
+        if len(_MEMO) >= 16:
+            _MEMO.clear()
+        hit = _MEMO[id(lex)] = (lex, {})
+    return hit[1]
+
+
+def _gazetteer_ref(entity_id: str, lex: Lexicons, memo: dict) -> EntityRef | None:
+    ref = memo.get(entity_id)
+    if ref is None:
+        entry = lex.gazetteer.get(entity_id)
+        if entry is None:
+            return None
+        ref = memo[entity_id] = EntityRef(
+            entry.id, entry.type, entry.label_ar, entry.label_en, entry.subtype, entry.parent, entry.aliases)
+    return ref
+
+
+def _ref(kb_id: str, label: str, text: str, lex: Lexicons, memo: dict) -> EntityRef:
+    return _gazetteer_ref(kb_id, lex, memo) or EntityRef(kb_id, label, _clean(text))
+
+
 def entity_ref(span: Span, lex: Lexicons) -> EntityRef:
     """The EntityRef a mention span stands for (gazetteer entry or rule-found name)."""
-    entry = lex.gazetteer.get(span.kb_id_)
-    if entry is not None:
-        return EntityRef(entry.id, entry.type, entry.label_ar, entry.label_en, entry.subtype, entry.parent, entry.aliases)
-    return EntityRef(span.kb_id_, span.label_, _clean(span.text))
+    ref = _gazetteer_ref(span.kb_id_, lex, _memo(lex))
+    return ref if ref is not None else EntityRef(span.kb_id_, span.label_, _clean(span.text))
 
 
 def anonymous_ref(phrase: str) -> EntityRef:
@@ -41,6 +68,14 @@ def outlet_ref(outlet: str | None, lex: Lexicons) -> EntityRef | None:
     """The MediaOutlet for a sidecar's outlet name (English label or Arabic alias)."""
     if not outlet:
         return None
+    memo = _memo(lex)
+    key = ("outlet", outlet)
+    if key not in memo:
+        memo[key] = _outlet_ref(outlet, lex)
+    return memo[key]
+
+
+def _outlet_ref(outlet: str, lex: Lexicons) -> EntityRef:
     wanted = normalize(outlet).casefold()
     for entry in lex.gazetteer.values():
         if entry.type == "MediaOutlet" and (
@@ -57,7 +92,8 @@ def anchor(doc: Doc, start: int, end: int, text: str | None = None) -> Anchor:
     `text` is `doc.text`; pass it when anchoring many spans (spaCy rebuilds it on every access).
     """
     text = doc.text if text is None else text
-    b, e = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
+    table = token_table(doc)
+    b, e = table.idx[start], table.end_char(end - 1)
     while b < e and text[b] in _STRIP:
         b += 1
     while e > b and text[e - 1] in _STRIP:
@@ -96,8 +132,13 @@ def _claims(doc: Doc, frame: dict, lex: Lexicons, outlet: EntityRef | None, text
 def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
     """Turn a processed Doc of `article` into an ArticleRecord (offsets into article.text)."""
     outlet = outlet_ref(article.meta.outlet, lex)
+    table, text, memo = token_table(doc), article.text, _memo(lex)
+    idx, end_char = table.idx, table.end_char
+    # the doc is article.text tokenized: a span's characters are text[idx[start]:end_char(end - 1)]
     mentions = tuple(
-        EntityMention(entity_ref(s, lex), s.start_char, s.end_char, s.text) for s in doc.spans.get("entities", [])
+        EntityMention(_ref(kb_id, label, text[idx[start]:end_char(end - 1)], lex, memo),
+                      idx[start], end_char(end - 1), text[idx[start]:end_char(end - 1)])
+        for start, end, label, kb_id in span_rows(doc, "entities")
     )
     events = []
     for frame in doc._.frames or []:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from spacy.tokens import Doc
 
+from .token_table import token_table
+
 OPENING = frozenset({"«", "“", '"'})
 CLOSING = frozenset({"»", "”", '"'})
 NAME_MAX_TOKENS = 4
@@ -14,14 +16,16 @@ NAME_MAX_TOKENS = 4
 
 def opens_speech(doc: Doc, i: int) -> bool:
     """Whether the quote at token `i` opens quoted speech (its closing quote is not near)."""
-    if doc[i].text not in OPENING:
+    table = token_table(doc)
+    texts = table.texts
+    text = texts[i]
+    if text not in OPENING:
         return False
-    if doc[i].text == '"':
+    if text == '"':
         # straight quotes both open and close: an odd number before it in the sentence closes
-        sent_start = doc[i].sent.start
-        if sum(1 for t in doc[sent_start:i] if t.text == '"') % 2:
+        if texts[table.sent_of[i]:i].count('"') % 2:
             return False
-    for j in range(i + 1, min(len(doc), i + 2 + NAME_MAX_TOKENS)):
-        if doc[j].text in CLOSING:
+    for j in range(i + 1, min(table.n, i + 2 + NAME_MAX_TOKENS)):
+        if texts[j] in CLOSING:
             return False
     return True

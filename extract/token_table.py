@@ -28,20 +28,20 @@ ROWS_KEY = "eventkg_span_rows"
 
 # string hash → string; hashes are a function of the string alone, so one cache serves every vocab
 _STRINGS: dict[int, str] = {}
-# (language, orth) → (is_alpha, like_num, is_space, is_punct): lexeme flags depend on the language
-_FLAGS: dict[tuple[str, int], tuple[bool, bool, bool, bool]] = {}
+# language → flag → {orth: value}: lexeme flags depend on the language's lexical attributes
+FLAGS = ("is_alpha", "like_num", "is_space", "is_punct")
+_FLAGS: dict[str, dict[str, dict[int, bool]]] = {}
 _SENTENCE_PUNCT = frozenset({".", "؟", "!"})
 
 
 def _strings(doc: Doc, hashes: list[int]) -> list[str]:
-    cache = _STRINGS
-    out = []
-    append = out.append
-    for h in hashes:
-        s = cache.get(h)
-        if s is None:
-            s = cache[h] = doc.vocab.strings[h] if h else ""
-        append(s)
+    out = list(map(_STRINGS.get, hashes))
+    if None in out:
+        strings = doc.vocab.strings
+        for h in hashes:
+            if h not in _STRINGS:
+                _STRINGS[h] = strings[h] if h else ""
+        out = list(map(_STRINGS.__getitem__, hashes))
     return out
 
 
@@ -89,41 +89,42 @@ class TokenTable:
         """1 where the token is followed by a space (`token.whitespace_`), else 0."""
         return self.doc.to_array(SPACY).tolist() if self.n else []
 
-    def _flags(self) -> list[tuple[bool, bool, bool, bool]]:
-        lang = self.doc.vocab.lang
+    def _flag(self, name: str) -> list[bool]:
         vocab = self.doc.vocab
-        out = []
-        append = out.append
-        for orth in self.orths:
-            flags = _FLAGS.get((lang, orth))
-            if flags is None:
-                lex = vocab[orth]
-                flags = _FLAGS[(lang, orth)] = (lex.is_alpha, lex.like_num, lex.is_space, lex.is_punct)
-            append(flags)
+        by_flag = _FLAGS.get(vocab.lang)
+        if by_flag is None:
+            by_flag = _FLAGS[vocab.lang] = {flag: {} for flag in FLAGS}
+        values = by_flag[name]
+        orths = self.orths
+        out = list(map(values.get, orths))
+        if None in out:
+            for orth in orths:
+                if orth not in values:
+                    lex = vocab[orth]
+                    for flag in FLAGS:
+                        by_flag[flag][orth] = getattr(lex, flag)
+            out = list(map(values.__getitem__, orths))
         return out
 
     @cached_property
-    def _flag_columns(self) -> tuple[list[bool], ...]:
-        flags = self._flags()
-        if not flags:
-            return [], [], [], []
-        return tuple(list(column) for column in zip(*flags))
-
-    @property
     def is_alpha(self) -> list[bool]:
-        return self._flag_columns[0]
+        """`token.is_alpha` of every token."""
+        return self._flag("is_alpha")
 
-    @property
+    @cached_property
     def like_num(self) -> list[bool]:
-        return self._flag_columns[1]
+        """`token.like_num` of every token."""
+        return self._flag("like_num")
 
-    @property
+    @cached_property
     def is_space(self) -> list[bool]:
-        return self._flag_columns[2]
+        """`token.is_space` of every token."""
+        return self._flag("is_space")
 
-    @property
+    @cached_property
     def is_punct(self) -> list[bool]:
-        return self._flag_columns[3]
+        """`token.is_punct` of every token."""
+        return self._flag("is_punct")
 
     @cached_property
     def alpha_before(self) -> list[int]:
