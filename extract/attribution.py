@@ -22,7 +22,7 @@ import bisect
 from .arabic import match_key
 from .quotation import opens_speech
 from .lexicon import DATA_DIR, load_lexicons
-from .token_table import span_rows, token_table
+from .token_table import span_list, span_rows, token_table
 
 SPEAKER_TYPES = frozenset({"Person", "Organization", "MediaOutlet", "GovernmentBody", "ArmedGroup", "StateForce", "Country"})
 CLAUSE_OPENERS = frozenset({"ان", "إن", "أن", "انه", "انها", "انهم", ":"})
@@ -106,8 +106,8 @@ class Attribution:
         return before[-1] if before else None
 
     def __call__(self, doc: Doc) -> Doc:
-        entities = list(doc.spans.get("entities", []))
-        cues = sorted(doc.spans.get("reporting", []), key=lambda s: s.start)
+        entities = span_list(doc, "entities")
+        cues = sorted(span_list(doc, "reporting"), key=lambda s: s.start)
         anonymous_cues = [c for c in cues if c.label_ == "anonymous"]
         anon_starts = [c.start for c in anonymous_cues]
         claims: list[dict] = []

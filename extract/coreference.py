@@ -14,10 +14,11 @@ import functools
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
-from spacy.util import filter_spans
 
 from .arabic import match_key
+from .cues import longest_first
 from .lexicon import DATA_DIR, load_lexicons
+from .token_table import remember, span_list, span_rows, token_table
 
 
 ANTECEDENTS = 50   # how many earlier entities of the right type a description may look back over
@@ -32,7 +33,7 @@ class Coreference:
         self.max_distance = max_distance
 
     def _names(self, span: Span) -> set[str]:
-        return {t.norm_ for t in span} | self._alias_keys(span.kb_id_)
+        return set(token_table(span.doc).norms[span.start:span.end]) | self._alias_keys(span.kb_id_)
 
     @functools.lru_cache(maxsize=None)  # noqa: B019 — one pipe per process, ids are few
     def _alias_keys(self, entity_id: str) -> frozenset[str]:
@@ -42,46 +43,58 @@ class Coreference:
         return frozenset(match_key(t) for alias in entry.aliases for t in alias.split())
 
     def __call__(self, doc: Doc) -> Doc:
-        entities = list(doc.spans.get("entities", []))
-        starts = [s.start for s in entities]
-        taken = {i for s in entities for i in range(s.start, s.end)}
+        table = token_table(doc)
+        texts, norms = table.texts, table.norms
+        entities = span_list(doc, "entities")
+        rows = span_rows(doc, "entities")
+        starts = [r[0] for r in rows]
+        taken = {i for start, end, _, _ in rows for i in range(start, end)}
         surnames: dict[str, Span] = {}
-        for span in entities:
-            if span.label_ == "Person" and len(span) >= 2:
-                surnames[span[-1].norm_] = span
+        for span, (start, end, label, _) in zip(entities, rows):
+            if label == "Person" and end - start >= 2:
+                surnames[norms[end - 1]] = span
         added: list[Span] = []
-        for i, token in enumerate(doc):
-            if i in taken:
-                continue
-            antecedent = surnames.get(token.norm_)
-            if antecedent is not None and antecedent.start < i and len(token.norm_) > 2:
-                added.append(Span(doc, i, i + 1, label="Person", kb_id=antecedent.kb_id_))
-        for desc in doc.spans.get("descriptions", []):
-            if any(k in taken for k in range(desc.start, desc.end)):
+        if surnames:
+            for i in [i for i, norm in enumerate(norms) if norm in surnames]:
+                if i in taken:
+                    continue
+                antecedent = surnames[norms[i]]
+                if antecedent.start < i and len(norms[i]) > 2:
+                    added.append(Span(doc, i, i + 1, label="Person", kb_id=antecedent.kb_id_))
+        names: dict[int, set[str]] = {}   # entity number → its names, made once per document
+        for desc_start, desc_end, _, row_id in span_rows(doc, "descriptions"):
+            if any(k in taken for k in range(desc_start, desc_end)):
                 continue
             # a description is definite («التنظيم», «للتنظيم»), not the head of a new name («تنظيم X»)
-            if "ال" not in doc[desc.start].text[:4] and not doc[desc.start].text.startswith("لل"):
+            if "ال" not in texts[desc_start][:4] and not texts[desc_start].startswith("لل"):
                 continue
-            row = self.lexicons.phrases["descriptions"][int(desc.kb_id_)]
+            row = self.lexicons.phrases["descriptions"][int(row_id)]
             head = match_key(row["head_word"]) if row["head_word"] else None
             wanted = set(row["entity_type"].split("|"))
             # entities are sorted by start: everything before the description, nearest last
-            before: list[Span] = []
-            for k in range(bisect.bisect_left(starts, desc.start) - 1, -1, -1):
+            before: list[int] = []
+            for k in range(bisect.bisect_left(starts, desc_start) - 1, -1, -1):
                 if len(before) == ANTECEDENTS:
                     break
-                s = entities[k]
-                if s.end <= desc.start and s.label_ in wanted:
-                    before.append(s)
+                if rows[k][1] <= desc_start and rows[k][2] in wanted:
+                    before.append(k)
             before.reverse()
             chosen = None
             if head:
-                chosen = next((s for s in reversed(before) if head in self._names(s)), None)
-            if chosen is None and before and desc.start - before[-1].end <= self.max_distance:
-                chosen = before[-1]
+                for k in reversed(before):
+                    if k not in names:
+                        names[k] = self._names(entities[k])
+                    if head in names[k]:
+                        chosen = entities[k]
+                        break
+            if chosen is None and before and desc_start - rows[before[-1]][1] <= self.max_distance:
+                chosen = entities[before[-1]]
             if chosen is not None:
-                added.append(Span(doc, desc.start, desc.end, label=chosen.label_, kb_id=chosen.kb_id_))
-        doc.spans["entities"] = sorted(filter_spans(entities + added), key=lambda s: s.start)
+                added.append(Span(doc, desc_start, desc_end, label=chosen.label_, kb_id=chosen.kb_id_))
+        kept = longest_first([(span.start, span.end, span) for span in entities + added])
+        spans = [span for _, _, span in kept]
+        doc.spans["entities"] = spans
+        remember(doc, "entities", spans=spans)
         return doc
 
 

@@ -17,7 +17,7 @@ from spacy.tokens import Doc, Span
 
 from .arabic import MatchKeyer, match_key
 from .lexicon import DATA_DIR, LABEL_COLUMN, Lexicons, load_lexicons
-from .token_table import remember_rows, token_table
+from .token_table import remember, token_table
 
 
 def phrase_doc(nlp_vocab, tokenizer, phrase: str) -> Doc:
@@ -96,8 +96,9 @@ class CueMatcher:
                 matches.append((start, end, info))
             kept = longest_first(matches)
             # Span objects only for the hits kept, labels as hashes (no string lookups)
-            doc.spans[table] = [Span(doc, start, end, label=info[2], kb_id=info[3]) for start, end, info in kept]
-            remember_rows(doc, table, [(start, end, info[0], info[1]) for start, end, info in kept])
+            spans = [Span(doc, start, end, label=info[2], kb_id=info[3]) for start, end, info in kept]
+            doc.spans[table] = spans
+            remember(doc, table, rows=[(start, end, info[0], info[1]) for start, end, info in kept], spans=spans)
         return doc
 
     def row(self, table: str, span: Span) -> dict[str, str]:

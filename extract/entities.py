@@ -9,16 +9,17 @@ before an organisation (وكالة «هاوار»), and a head + nisba adjective
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
-from spacy.util import filter_spans
 
 from . import extensions  # noqa: F401  (registers Doc._ attributes)
-from .cues import phrase_doc
+from .cues import longest_first, phrase_doc
 from .lexicon import DATA_DIR, load_lexicons
+from .token_table import remember, span_rows, token_table
 
 _NAME_TOKEN = re.compile(r"^[\u0621-\u064A\u0640\u064B-\u0652\u0670A-Za-z0-9]+$")
 # First words of compound place names: the next word belongs to the name (الشيخ حمد، تل أبيض).
@@ -29,6 +30,11 @@ COMPOUND_PLACE_STARTS = frozenset(
 NAMED_PLACE_KINDS = frozenset({"named_place"})
 QUOTE_OPEN = frozenset("«“\"")
 QUOTE_CLOSE = frozenset("»”\"")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _name_token(text: str) -> bool:
+    return bool(_NAME_TOKEN.match(text))
 
 
 def new_entity_key(tokens) -> str:
@@ -55,24 +61,27 @@ class EntityRecognizer:
             t.norm_ for e in lex.gazetteer.values() for a in e.aliases for t in phrase_doc(nlp.vocab, nlp.tokenizer, a)
         }
         self.stop |= lex.vocabulary - gazetteer_words
+        self._labels: dict[int, tuple[str, str]] = {}   # match id → (type, gazetteer id)
 
     # -- helpers ---------------------------------------------------------------
     def _namelike(self, doc: Doc, i: int, taken: set[int], cue_tokens: set[int]) -> bool:
-        tok = doc[i]
+        table = token_table(doc)
+        norm = table.norms[i]
         return (
-            bool(_NAME_TOKEN.match(tok.text))
-            and not tok.like_num
+            _name_token(table.texts[i])
+            and not table.like_num[i]
             and i not in taken
             and i not in cue_tokens
-            and tok.norm_ not in self.stop
-            and len(tok.norm_) > 1
+            and norm not in self.stop
+            and len(norm) > 1
         )
 
     def _quoted(self, doc: Doc, i: int) -> tuple[int, int] | None:
         """If a quote opens at token i, the token range inside it (short names only)."""
-        if i < len(doc) and doc[i].text in QUOTE_OPEN:
+        texts = token_table(doc).texts
+        if i < len(doc) and texts[i] in QUOTE_OPEN:
             for j in range(i + 1, min(i + 2 + self.max_name_tokens, len(doc))):
-                if doc[j].text in QUOTE_CLOSE:
+                if texts[j] in QUOTE_CLOSE:
                     return (i + 1, j) if j > i + 1 else None
         return None
 
@@ -85,9 +94,10 @@ class EntityRecognizer:
         return j, self._name_after(doc, j, taken, cue_tokens, limit), False
 
     def _name_after(self, doc, i, taken, cue_tokens, limit):
+        sent_of = token_table(doc).sent_of
         end = i
         while end < len(doc) and end - i < limit and self._namelike(doc, end, taken, cue_tokens):
-            if doc[end].is_sent_start and end > i:
+            if sent_of[end] == end and end > i:   # a sentence starts here
                 break
             end += 1
         return end
@@ -95,85 +105,98 @@ class EntityRecognizer:
     # -- pipe ------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
         strings = doc.vocab.strings
-        known: list[Span] = []
+        table = token_table(doc)
+        norms, is_alpha = table.norms, table.is_alpha
+        # (start, end, label, kb_id) rows; Span objects are made for the entities kept only
+        known: list[tuple[int, int, str, str]] = []
+        labels = self._labels
         for match_id, start, end in self.matcher(doc):
-            etype, eid = strings[match_id].split("|", 1)
-            known.append(Span(doc, start, end, label=etype, kb_id=eid))
-        for i in range(len(doc) - 1):
-            if doc[i].norm_ in self.heads:
-                # «الطائرات الروسية», «قوات الأمن التركية», «الطيران الحربي الروسي»
-                for j in range(i + 1, min(i + 4, len(doc))):
-                    country = self.lexicons.demonyms.get(doc[j].norm_)
-                    if country and country in self.lexicons.gazetteer:
-                        known.append(Span(doc, i, j + 1, label="Country", kb_id=country))
-                        break
-                    if not doc[j].is_alpha or doc[j].norm_ in self.stop_function:
-                        break
-        known = filter_spans(known)
-        taken = {i for s in known for i in range(s.start, s.end)}
+            info = labels.get(match_id)
+            if info is None:
+                info = labels[match_id] = tuple(strings[match_id].split("|", 1))
+            known.append((start, end, info[0], info[1]))
+        heads = self.heads
+        for i in [i for i in range(len(doc) - 1) if norms[i] in heads]:
+            # «الطائرات الروسية», «قوات الأمن التركية», «الطيران الحربي الروسي»
+            for j in range(i + 1, min(i + 4, len(doc))):
+                country = self.lexicons.demonyms.get(norms[j])
+                if country and country in self.lexicons.gazetteer:
+                    known.append((i, j + 1, "Country", country))
+                    break
+                if not is_alpha[j] or norms[j] in self.stop_function:
+                    break
+        known = longest_first(known)
+        taken = {i for start, end, _, _ in known for i in range(start, end)}
         cue_tokens = {
             i
-            for table in ("triggers", "reporting", "person_cues", "place_cues", "org_cues", "dates", "numbers", "certainty", "categories", "descriptions", "casualties")
-            for s in doc.spans.get(table, [])
-            for i in range(s.start, s.end)
+            for name in ("triggers", "reporting", "person_cues", "place_cues", "org_cues", "dates", "numbers", "certainty", "categories", "descriptions", "casualties")
+            for start, end, _, _ in span_rows(doc, name)
+            for i in range(start, end)
         }
         found = self._rule_entities(doc, taken, cue_tokens)
-        doc.spans["entities"] = sorted(filter_spans(known + found), key=lambda s: s.start)
+        rows = longest_first(known + found)
+        spans = [Span(doc, start, end, label=label, kb_id=kb_id) for start, end, label, kb_id in rows]
+        doc.spans["entities"] = spans
+        remember(doc, "entities", rows=rows, spans=spans)
         return doc
 
-    def _rule_entities(self, doc: Doc, taken: set[int], cue_tokens: set[int]) -> list[Span]:
-        out: list[Span] = []
+    def _rule_entities(self, doc: Doc, taken: set[int], cue_tokens: set[int]) -> list[tuple[int, int, str, str]]:
+        """Names found by context rules, as (start, end, label, kb_id) rows."""
+        table = token_table(doc)
+        texts, norms = table.texts, table.norms
+        out: list[tuple[int, int, str, str]] = []
         def add(start, end, label):
             if end > start and not any(k in taken for k in range(start, end)):
-                out.append(Span(doc, start, end, label=label, kb_id=new_entity_key(doc[start:end])))
+                out.append((start, end, label, "new:" + " ".join(norms[start:end])))
                 taken.update(range(start, end))
 
         # A title, optionally followed by the body it speaks for, then the name.
-        titles = {i for c in doc.spans.get("person_cues", []) if c.label_ == "title" for i in range(c.start, c.end)}
-        for cue in doc.spans.get("person_cues", []):
-            if cue.label_ == "title" or cue.label_ == "kunya":
-                j = cue.end
+        person_cues = span_rows(doc, "person_cues")
+        titles = {i for c_start, c_end, label, _ in person_cues if label == "title" for i in range(c_start, c_end)}
+        quotes = QUOTE_OPEN | QUOTE_CLOSE
+        for cue_start, cue_end, label, _ in person_cues:
+            if label == "title" or label == "kunya":
+                j = cue_end
                 # skip «باسم قوات سوريا الديمقراطية» / «التحالف» / a second title («الجنرال»)
-                while j < len(doc) and (j in taken or j in titles or doc[j].text in QUOTE_OPEN | QUOTE_CLOSE):
+                while j < len(doc) and (j in taken or j in titles or texts[j] in quotes):
                     j += 1
-                start = cue.start if cue.label_ == "kunya" else j
+                start = cue_start if label == "kunya" else j
                 end = self._name_after(doc, j, taken, cue_tokens, self.max_name_tokens)
-                if cue.label_ == "kunya":
-                    end = max(end, cue.end)
-                if end - start >= 2 or (cue.label_ == "kunya" and end > start):
+                if label == "kunya":
+                    end = max(end, cue_end)
+                if end - start >= 2 or (label == "kunya" and end > start):
                     add(start, end, "Person")
-            elif cue.label_ == "role_after":
+            elif label == "role_after":
                 # «ينس لايركه المتحدث باسم ...»: two name-like tokens just before the role
-                end = cue.start
+                end = cue_start
                 start = end
                 while start > 0 and end - start < 3 and self._namelike(doc, start - 1, taken, cue_tokens):
                     start -= 1
                 if end - start >= 2:
                     add(start, end, "Person")
-        for cue in doc.spans.get("place_cues", []):
-            if cue.label_ not in ("place_noun", "named_place"):
+        for cue_start, cue_end, label, _ in span_rows(doc, "place_cues"):
+            if label not in ("place_noun", "named_place"):
                 continue
-            start, end, quoted = self._name_range(doc, cue.end, taken, cue_tokens, 1)
+            start, end, quoted = self._name_range(doc, cue_end, taken, cue_tokens, 1)
             if not quoted:
                 if end > start and end < len(doc):
-                    first = doc[start].norm_
-                    nxt = doc[end]
+                    first = norms[start]
                     if first in COMPOUND_PLACE_STARTS and self._namelike(doc, end, taken, cue_tokens):
                         end += 1
-                    elif nxt.text.startswith("ال") and nxt.norm_.endswith(("ي", "يه")) and self._namelike(doc, end, taken, cue_tokens):
+                    elif texts[end].startswith("ال") and norms[end].endswith(("ي", "يه")) and self._namelike(doc, end, taken, cue_tokens):
                         end += 1
             if end > start:
-                if cue.label_ == "named_place":
-                    start = cue.start
+                if label == "named_place":
+                    start = cue_start
                 add(start, end, "Place")
-        for cue in doc.spans.get("org_cues", []):
+        for cue_start, cue_end, label, _ in span_rows(doc, "org_cues"):
             # a definite head («التنظيم يتراجع») is a description of a known body, not a new name
-            if "ال" in doc[cue.start].text[:4]:
+            if "ال" in texts[cue_start][:4]:
                 continue
-            start, end, quoted = self._name_range(doc, cue.end, taken, cue_tokens, 2)
+            start, end, quoted = self._name_range(doc, cue_end, taken, cue_tokens, 2)
             if end > start:
                 # «وكالة هاوار» keeps its head; a quoted name is the name alone
-                add(start if quoted else cue.start, end, cue.label_)
+                add(start if quoted else cue_start, end, label)
         return out
 
 

@@ -25,7 +25,7 @@ from .arabic import match_key
 from .attribution import sources_for
 from .quotation import opens_speech
 from .lexicon import DATA_DIR, load_lexicons
-from .token_table import span_rows, token_table
+from .token_table import span_list, span_rows, token_table
 
 # the key of a token's text as a lexicon writes it (texts repeat: computed once each)
 _match_key = functools.lru_cache(maxsize=1 << 16)(match_key)
@@ -402,10 +402,10 @@ class EventFrames:
     def __call__(self, doc: Doc) -> Doc:
         table = token_table(doc)
         norms, sent_of = table.norms, table.sent_of
-        ents = list(doc.spans.get("entities", []))
+        ents = span_list(doc, "entities")
         covered = {i for s, e, _, _ in span_rows(doc, "entities") for i in range(s, e)}
         covered |= {i for s, e, _, _ in span_rows(doc, "timex") for i in range(s, e)}
-        triggers = [t for t in doc.spans.get("triggers", []) if not any(i in covered for i in range(t.start, t.end))]
+        triggers = [t for t in span_list(doc, "triggers") if not any(i in covered for i in range(t.start, t.end))]
         certainty_cues = [c for c in span_rows(doc, "certainty") if c[2] in ("uncertain", "negated")]
         barriers = {c[1] - 1 for c in span_rows(doc, "reporting") if c[2] in ("verb", "prep", "continuation")}
         frames = []
@@ -502,7 +502,7 @@ class EventFrames:
         return out
 
     def _attach_dates(self, doc: Doc, frames: list[dict]) -> None:
-        dates = [(s.start, s.end, s) for s in doc.spans.get("timex", []) if s.label_ == "date"]
+        dates = [(s.start, s.end, s) for s in span_list(doc, "timex") if s.label_ == "date"]
         if not dates:
             return
         for frame in frames:
@@ -519,7 +519,7 @@ class EventFrames:
         by_sentence: dict[int, list[dict]] = {}
         for frame in frames:
             by_sentence.setdefault(starts[frame["trigger"].start], []).append(frame)
-        for q in doc.spans.get("quantities", []):
+        for q in span_list(doc, "quantities"):
             info = q._.value
             if info["value"] is None:
                 continue

@@ -10,19 +10,26 @@ Coordinated counts («أربعة أشخاص وسبعة أطفال وثلاث ن�
 """
 from __future__ import annotations
 
+import functools
+
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from . import extensions  # noqa: F401
 from .lexicon import DATA_DIR, load_lexicons
+from .token_table import remember, span_rows, token_table
 
 CONJ = "و"
 OF = frozenset({"من"})
 
 
+_DIGIT_CHARS = str.maketrans("٠١٢٣٤٥٦٧٨٩٬٫", "0123456789,.")
+
+
+@functools.lru_cache(maxsize=1 << 16)   # token texts repeat
 def _digits(text: str) -> float | None:
-    text = text.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩٬٫", "0123456789,."))
+    text = text.translate(_DIGIT_CHARS)
     if text.startswith(CONJ):
         text = text[1:]
     text = text.replace(",", "")
@@ -30,6 +37,10 @@ def _digits(text: str) -> float | None:
         return float(text) if any(c.isdigit() for c in text) else None
     except ValueError:
         return None
+
+
+# a number word starting at a token: (end, its row in numbers.tsv)
+Words = dict[int, tuple[int, dict[str, str]]]
 
 
 class Quantities:
@@ -43,49 +54,61 @@ class Quantities:
     def _row(self, table: str, span: Span) -> dict[str, str]:
         return self.lex.phrases[table][int(span.kb_id_)]
 
-    def _number_at(self, doc: Doc, i: int, words: dict[int, Span]) -> tuple[int | None, int, bool] | None:
+    def _rows(self, doc: Doc, table: str) -> list[tuple[int, int, dict[str, str]]]:
+        """The hits of cue table `table` as (start, end, lexicon row)."""
+        phrases = self.lex.phrases[table]
+        return [(start, end, phrases[int(row)]) for start, end, _, row in span_rows(doc, table)]
+
+    def _number_at(self, doc: Doc, i: int, words: Words) -> tuple[int | None, int, bool] | None:
         """Parse a number starting at token i → (value, end, vague) or None."""
-        tok = doc[i]
+        text = token_table(doc).texts[i]
         value: float | None = None
         vague = False
         end = i + 1
-        if (d := _digits(tok.text)) is not None and not (tok.text.count(".") == 1 and len(tok.text) == 5 and tok.text[2] == "."):
+        if (d := _digits(text)) is not None and not (text.count(".") == 1 and len(text) == 5 and text[2] == "."):
             value = d
         elif i in words:
-            span = words[i]
-            row = self._row("numbers", span)
+            word_end, row = words[i]
             kind = row["kind"]
             if kind == "vague":
                 vague = True
                 value = None
             elif kind == "dual":
-                return int(row["value"]), span.end, False
+                return int(row["value"]), word_end, False
             elif kind in ("unit", "multiplier"):
                 value = float(row["value"])
             else:
                 return None
-            end = span.end
+            end = word_end
         else:
             return None
         # multipliers: «خمسة آلاف», «52 ألف», «13 ألفا»
         if value is not None and end in words:
-            mrow = self._row("numbers", words[end])
+            multiplier_end, mrow = words[end]
             if mrow["kind"] == "multiplier" or (mrow["kind"] in ("unit", "vague") and float(mrow["value"] or 0) >= 1000):
                 value *= float(mrow["value"])
-                end = words[end].end
+                end = multiplier_end
         return (int(value) if value is not None else None), end, vague
 
     def __call__(self, doc: Doc) -> Doc:
-        words = {s.start: s for s in doc.spans.get("numbers", [])}
-        bounds_by_end = {s.end: s for s in doc.spans.get("bounds", [])}
-        bounds_by_start = {s.start: s for s in doc.spans.get("bounds", [])}
-        categories = {s.start: s for s in doc.spans.get("categories", [])}
-        casualties = list(doc.spans.get("casualties", []))
-        dates = {i for s in doc.spans.get("timex", []) for i in range(s.start, s.end)}
+        table = token_table(doc)
+        texts, norms = table.texts, table.norms
+        words: Words = {start: (end, row) for start, end, row in self._rows(doc, "numbers")}
+        bounds = self._rows(doc, "bounds")
+        bounds_by_end = {end: (start, row) for start, end, row in bounds}
+        bounds_by_start = {start: (end, row) for start, end, row in bounds}
+        categories = {start: (end, row) for start, end, row in self._rows(doc, "categories")}
+        casualties = self._rows(doc, "casualties")
+        dates = {i for start, end, _, _ in span_rows(doc, "timex") for i in range(start, end)}
         spans: list[Span] = []
-        i = 0
         n = len(doc)
-        while i < n:
+        # only a token with a digit or a number word can start a number: the scan jumps between them
+        candidates = sorted({i for i, text in enumerate(texts) if _digits(text) is not None} | words.keys())
+        i = 0
+        for candidate in candidates:
+            if candidate < i:
+                continue
+            i = candidate
             if i in dates:
                 i += 1
                 continue
@@ -97,31 +120,31 @@ class Quantities:
             start = i
             bound = None
             if i in bounds_by_end:
-                b = bounds_by_end[i]
-                bound = self._row("bounds", b)["bound"]
-                start = b.start
+                b_start, b_row = bounds_by_end[i]
+                bound = b_row["bound"]
+                start = b_start
             # range «ما بين 400 و600» / «من 400 إلى 600»: keep the lower bound, swallow the upper
-            if end + 1 < n and doc[end].norm_ in ("و", "الي", "حتي", "-") and self._number_at(doc, end + 1, words):
+            if end + 1 < n and norms[end] in ("و", "الي", "حتي", "-") and self._number_at(doc, end + 1, words):
                 upper = self._number_at(doc, end + 1, words)
-                if bound in ("range_start",) or doc[end].norm_ != "و":
+                if bound in ("range_start",) or norms[end] != "و":
                     bound, end = "range", upper[1]
-            elif end < n and doc[end].text.startswith(CONJ) and doc[end].text != CONJ and _digits(doc[end].text) is not None and bound == "range_start":
+            elif end < n and texts[end].startswith(CONJ) and texts[end] != CONJ and _digits(texts[end]) is not None and bound == "range_start":
                 bound, end = "range", end + 1
-            if end in bounds_by_start and self._row("bounds", bounds_by_start[end])["bound"] == "at_least":
-                bound, end = "at_least", bounds_by_start[end].end
+            if end in bounds_by_start and bounds_by_start[end][1]["bound"] == "at_least":
+                bound, end = "at_least", bounds_by_start[end][0]
             category = None
             role_hint = None
-            if i in words and self._row("numbers", words[i])["kind"] == "dual":
+            if i in words and words[i][1]["kind"] == "dual":
                 category, role_hint = "person", "person"
             j = end
-            if j < n and doc[j].norm_ in OF and j + 1 in categories:
+            if j < n and norms[j] in OF and j + 1 in categories:
                 j += 1
             if j in categories:
-                crow = self._row("categories", categories[j])
+                category_end, crow = categories[j]
                 category, role_hint = crow["category"], crow["role_hint"]
-                end = categories[j].end
-                if end in bounds_by_start and self._row("bounds", bounds_by_start[end])["bound"] == "at_least":
-                    bound, end = "at_least", bounds_by_start[end].end
+                end = category_end
+                if end in bounds_by_start and bounds_by_start[end][1]["bound"] == "at_least":
+                    bound, end = "at_least", bounds_by_start[end][0]
             if value is None and not vague:
                 i = end
                 continue
@@ -133,28 +156,33 @@ class Quantities:
             span._.value = {"value": value, "bound": bound, "category": category, "vague": vague}
             spans.append(span)
             i = end
-        doc.spans["quantities"] = self._sum_coordinated(doc, filter_spans(spans))
+        doc.spans["quantities"] = spans = self._sum_coordinated(doc, filter_spans(spans))
+        remember(doc, "quantities", spans=spans)
         return doc
 
-    def _role(self, doc: Doc, start: int, end: int, role_hint: str | None, casualties: list[Span], counted: bool) -> str:
+    def _role(self, doc: Doc, start: int, end: int, role_hint: str | None,
+              casualties: list[tuple[int, int, dict[str, str]]], counted: bool) -> str:
+        """`casualties`: the doc's casualty words as (start, end, row), in order."""
         if role_hint in ("killed", "injured"):
             return role_hint
-        sent = doc[start].sent
+        table = token_table(doc)
+        sent_start, sent_end = table.sent_of[start], table.sent_end_of[start]
         # a number of things (not people) takes a casualty role only from a word right beside it
         window = self.role_window if counted else 1
         near = [
             c for c in casualties
-            if sent.start <= c.start < sent.end and (0 <= start - c.end <= window or 0 <= c.start - end <= window)
+            if sent_start <= c[0] < sent_end and (0 <= start - c[1] <= window or 0 <= c[0] - end <= window)
         ]
         if near:
-            nearest = min(near, key=lambda c: min(abs(start - c.end), abs(c.start - end)))
-            role = self._row("casualties", nearest)["role"]
+            nearest = min(near, key=lambda c: min(abs(start - c[1]), abs(c[0] - end)))
+            role = nearest[2]["role"]
             return "casualties" if role == "killed_or_injured" else role
         return "count" if role_hint in (None, "person") else role_hint
 
     def _sum_coordinated(self, doc: Doc, spans: list[Span]) -> list[Span]:
         """Merge «أربعة أشخاص وسبعة أطفال وثلاث نساء» into one count of 14."""
         spans = sorted(spans, key=lambda s: s.start)
+        texts = token_table(doc).texts
         out: list[Span] = []
         for span in spans:
             prev = out[-1] if out else None
@@ -164,8 +192,8 @@ class Quantities:
                 and prev._.value["category"] and span._.value["category"]
                 and prev._.value["value"] is not None and span._.value["value"] is not None
                 and (
-                    (span.start == prev.end and doc[span.start].text.startswith(CONJ))
-                    or (span.start == prev.end + 1 and doc[prev.end].text == CONJ)
+                    (span.start == prev.end and texts[span.start].startswith(CONJ))
+                    or (span.start == prev.end + 1 and texts[prev.end] == CONJ)
                 )
             ):
                 merged = Span(doc, prev.start, span.end, label="count")

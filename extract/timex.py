@@ -19,6 +19,7 @@ from spacy.util import filter_spans
 from . import extensions  # noqa: F401
 from .arabic import match_key
 from .lexicon import DATA_DIR, load_lexicons
+from .token_table import remember, span_list, token_table
 
 YEAR_WORDS = frozenset({"عام", "سنه", "العام"})
 SLASHES = frozenset({"/", "-", "،"})
@@ -53,17 +54,20 @@ class TimeExpressions:
 
     def _year_after(self, doc: Doc, i: int) -> tuple[int | None, int]:
         """A year at token i (optionally after عام or a slash-month); returns (year, end)."""
+        table = token_table(doc)
         j = i
-        while j < len(doc) and doc[j].norm_ in YEAR_WORDS:
+        while j < len(doc) and table.norms[j] in YEAR_WORDS:
             j += 1
         if j < len(doc):
-            year = _int(doc[j].text)
+            year = _int(table.texts[j])
             if year and 1900 <= year <= 2100:
                 return year, j + 1
         return None, i
 
     def _absolute(self, doc: Doc, cues: list[Span]) -> list[tuple[int, int, str, dt.date | None]]:
         """(start, end, label, date) for day-month-year, ordinal-month, month-year patterns."""
+        table = token_table(doc)
+        texts, norms = table.texts, table.norms
         out = []
         for cue in cues:
             row = self._row(cue)
@@ -72,7 +76,7 @@ class TimeExpressions:
             month = int(row["value"])
             start, end = cue.start, cue.end
             # «فبراير / شباط»: a second name of the same month
-            if end + 1 < len(doc) and doc[end].text in SLASHES:
+            if end + 1 < len(doc) and texts[end] in SLASHES:
                 nxt = next((c for c in cues if c.start == end + 1 and self._row(c)["kind"] == "month"), None)
                 if nxt is not None:
                     end = nxt.end
@@ -81,9 +85,9 @@ class TimeExpressions:
                 if nxt is not None and int(self._row(nxt)["value"]) == month:
                     end = nxt.end
             day = None
-            if start >= 1 and (d := _int(doc[start - 1].text)) and 1 <= d <= 31:
+            if start >= 1 and (d := _int(texts[start - 1])) and 1 <= d <= 31:
                 day, start = d, start - 1
-            elif start >= 2 and doc[start - 1].norm_ == "من":
+            elif start >= 2 and norms[start - 1] == "من":
                 ordinal = next((c for c in cues if c.end == start - 1 and self._row(c)["kind"] == "ordinal_day"), None)
                 if ordinal is not None:
                     day, start = int(self._row(ordinal)["value"]), ordinal.start
@@ -94,12 +98,12 @@ class TimeExpressions:
         return out
 
     def __call__(self, doc: Doc) -> Doc:
-        cues = list(doc.spans.get("dates", []))
+        cues = span_list(doc, "dates")
         absolute = self._absolute(doc, cues)
         published: dt.date | None = doc._.published
         if published is None:
             for start, _end, label, (day, month, year) in absolute:
-                if doc[start].idx > self.dateline_chars:
+                if token_table(doc).idx[start] > self.dateline_chars:
                     break
                 if label == "date" and year and (d := _safe_date(year, month, day)):
                     doc._.published = published = d
@@ -141,7 +145,7 @@ class TimeExpressions:
                 back = (published.weekday() - int(row["value"])) % 7
                 value = published - dt.timedelta(days=back)
                 # «أمس الإثنين» as one cue: the relative day must agree with the weekday
-                offset = self._relative_words.get(doc[cue.start].norm_)
+                offset = self._relative_words.get(token_table(doc).norms[cue.start])
                 if offset is not None and published + dt.timedelta(days=offset) != value:
                     value = None
             label = "date" if value else "period"
@@ -149,7 +153,8 @@ class TimeExpressions:
             span._.value = value.isoformat() if value else None
             spans.append(span)
             covered.update(range(cue.start, end))
-        doc.spans["timex"] = sorted(filter_spans(spans), key=lambda s: s.start)
+        doc.spans["timex"] = spans = sorted(filter_spans(spans), key=lambda s: s.start)
+        remember(doc, "timex", spans=spans)
         return doc
 
 

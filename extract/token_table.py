@@ -21,7 +21,7 @@ from functools import cached_property
 from itertools import accumulate
 
 from spacy.attrs import IDX, NORM, ORTH, SENT_START, SPACY
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 KEY = "eventkg_token_table"
 ROWS_KEY = "eventkg_span_rows"
@@ -131,6 +131,12 @@ class TokenTable:
         """alpha_before[i] = number of alphabetic tokens among tokens [0, i) (length n + 1)."""
         return [0, *accumulate(self.is_alpha)]
 
+    def span_text(self, start: int, end: int) -> str:
+        """`doc[start:end].text`: the tokens with the spaces between them."""
+        texts, spaces = self.texts, self.spaces
+        text = "".join([texts[k] + " " if spaces[k] else texts[k] for k in range(start, end)])
+        return text[:-1] if end > start and spaces[end - 1] else text
+
     def end_char(self, i: int) -> int:
         """Character offset just after token i."""
         return self.idx[i] + len(self.texts[i])
@@ -192,7 +198,7 @@ class TokenTable:
 def token_table(doc: Doc) -> TokenTable:
     """The doc's TokenTable, made on first use and kept in `doc.user_data`."""
     table = doc.user_data.get(KEY)
-    if table is None or table.doc is not doc or table.n != len(doc):
+    if table is None or table._doc() is not doc:   # (a copied doc carries a copy of user_data)
         table = doc.user_data[KEY] = TokenTable(doc)
     return table
 
@@ -204,21 +210,47 @@ def forget(doc: Doc, *names: str) -> None:
         table.forget(*names)
 
 
-def span_rows(doc: Doc, name: str) -> list[tuple[int, int, str, str]]:
-    """`doc.spans[name]` as (start, end, label_, kb_id_) tuples (empty when there is no group)."""
+class _GroupCache:
+    """What components read of one span group, valid while the group is the same object and size."""
+
+    __slots__ = ("group", "size", "rows", "spans")
+
+    def __init__(self, group, rows, spans):
+        self.group, self.size, self.rows, self.spans = group, len(group), rows, spans
+
+
+def _group_cache(doc: Doc, name: str) -> _GroupCache | None:
     group = doc.spans.get(name)
     if group is None:
-        return []
+        return None
     cache = doc.user_data.setdefault(ROWS_KEY, {})
     hit = cache.get(name)
-    if hit is not None and hit[0] is group and hit[1] == len(group):
-        return hit[2]
-    rows = [(s.start, s.end, s.label_, s.kb_id_) for s in group]
-    cache[name] = (group, len(group), rows)
-    return rows
+    if hit is None or hit.group is not group or hit.size != len(group):
+        hit = cache[name] = _GroupCache(group, None, None)
+    return hit
 
 
-def remember_rows(doc: Doc, name: str, rows: list[tuple[int, int, str, str]]) -> None:
-    """Record the rows of the span group just written to `doc.spans[name]` (saves re-reading it)."""
-    group = doc.spans[name]
-    doc.user_data.setdefault(ROWS_KEY, {})[name] = (group, len(group), rows)
+def span_rows(doc: Doc, name: str) -> list[tuple[int, int, str, str]]:
+    """`doc.spans[name]` as (start, end, label_, kb_id_) tuples (empty when there is no group)."""
+    hit = _group_cache(doc, name)
+    if hit is None:
+        return []
+    if hit.rows is None:
+        hit.rows = [(s.start, s.end, s.label_, s.kb_id_) for s in span_list(doc, name)]
+    return hit.rows
+
+
+def span_list(doc: Doc, name: str) -> list[Span]:
+    """`list(doc.spans[name])`, made once (a SpanGroup makes new Span objects on every pass)."""
+    hit = _group_cache(doc, name)
+    if hit is None:
+        return []
+    if hit.spans is None:
+        hit.spans = list(hit.group)
+    return hit.spans
+
+
+def remember(doc: Doc, name: str, rows: list[tuple[int, int, str, str]] | None = None,
+             spans: list[Span] | None = None) -> None:
+    """Record the rows and/or Spans of the group just written to `doc.spans[name]`."""
+    doc.user_data.setdefault(ROWS_KEY, {})[name] = _GroupCache(doc.spans[name], rows, spans)
