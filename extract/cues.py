@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy
-from spacy.attrs import NORM, ORTH
+from spacy.attrs import NORM
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -41,20 +41,21 @@ class MatchKeys:
         if not len(doc):
             return doc
         by_orth = self._by_orth
-        strings = doc.vocab.strings
-        norms, hashes = [], []
-        for orth in doc.to_array(ORTH).tolist():
-            hit = by_orth.get(orth)
-            if hit is None:
-                key = self.keyer(strings[orth])
-                value = strings.add(key)
-                # an empty key («»», «ـ») stores 0: the token then shows its lexeme's norm
-                hit = by_orth[orth] = (key if value else doc.vocab[orth].norm_, value)
-            norms.append(hit[0])
-            hashes.append(hit[1])
+        table = token_table(doc)
+        orths = table.orths
+        hits = list(map(by_orth.get, orths))
+        if None in hits:
+            strings = doc.vocab.strings
+            for orth in orths:
+                if orth not in by_orth:
+                    key = self.keyer(strings[orth])
+                    value = strings.add(key)
+                    # an empty key («»», «ـ») stores 0: the token then shows its lexeme's norm
+                    by_orth[orth] = (key if value else doc.vocab[orth].norm_, value)
+            hits = list(map(by_orth.__getitem__, orths))
         # one array write instead of a Token object and a setter call per token
-        doc.from_array([NORM], numpy.array(hashes, dtype="uint64"))
-        token_table(doc).norms = norms
+        doc.from_array([NORM], numpy.array([hit[1] for hit in hits], dtype="uint64"))
+        table.norms = [hit[0] for hit in hits]
         return doc
 
 
@@ -119,6 +120,13 @@ def cue_row(doc: Doc, table: str, span: Span) -> dict[str, str]:
 def longest_first(matches: list[tuple]) -> list[tuple]:
     """`spacy.util.filter_spans` on (start, end, ...) tuples: overlaps resolved longest first
     (the earlier of equals), the survivors sorted by start."""
+    previous_end = -1
+    for m in matches:
+        if m[0] < previous_end or m[1] <= m[0]:
+            break
+        previous_end = m[1]
+    else:
+        return list(matches)   # in order and apart (the usual case): nothing to resolve
     ordered = sorted(matches, key=lambda m: (m[1] - m[0], -m[0]), reverse=True)
     kept = []
     seen: set[int] = set()

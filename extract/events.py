@@ -23,7 +23,7 @@ from spacy.tokens import Doc, Span
 from . import extensions  # noqa: F401
 from .arabic import match_key
 from .attribution import sources_for
-from .quotation import opens_speech
+from .quotation import OPENING as QUOTES_OPENING, opens_speech
 from .lexicon import DATA_DIR, load_lexicons
 from .token_table import span_list, span_rows, token_table
 
@@ -116,6 +116,12 @@ class EventFrames:
         for r in lex.type_cues:
             self.type_cues.setdefault(r["event_type"], []).append(
                 (match_key(r["cue"]), r["new_type"], int(r["window"]), match_key(r.get("trigger", ""))))
+        # per event type: every form its rules look for and the widest window they look in, so
+        # a trigger with none of those words nearby is passed after one set test
+        self._type_cue_reach = {etype: (frozenset(c[0] for c in cues), max(0, *(c[2] for c in cues)))
+                                for etype, cues in self.type_cues.items()}
+        self._blocker_reach = {etype: (frozenset(b[0] for b in rows), max(0, *(b[2] for b in rows)))
+                               for etype, rows in self.blockers.items()}
 
     # -- typing --------------------------------------------------------------
     def _refine(self, doc: Doc, trigger: Span, etype: str) -> str:
@@ -125,7 +131,10 @@ class EventFrames:
         norms = table.norms
         start, end = trigger.start, trigger.end
         sent_start, sent_end = table.sent_of[start], table.sent_end_of[start]
-        for cue, new_type, window, only in self.type_cues.get(etype, []):
+        reach = self._type_cue_reach.get(etype)
+        if reach is None or reach[0].isdisjoint(norms[max(sent_start, start - reach[1]):min(sent_end, end + reach[1])]):
+            return etype
+        for cue, new_type, window, only in self.type_cues[etype]:
             if only and norms[start] != only:
                 continue
             lo, hi = max(sent_start, start - window), min(sent_end, end + window)
@@ -140,6 +149,9 @@ class EventFrames:
             return False
         table = token_table(doc)
         sent_start = table.sent_of[trigger.start]
+        forms, reach = self._blocker_reach[etype]
+        if forms.isdisjoint(table.norms[max(sent_start, trigger.start - reach):trigger.start]):
+            return False
         for form, bpos, window in blockers:
             if bpos not in ("any", pos):
                 continue
@@ -165,10 +177,11 @@ class EventFrames:
         norms, texts = table.norms, table.texts
         sent_start = table.sent_of[trigger.start]
         lo = max(sent_start, trigger.start - self.window)
+        role_cues = self.role_cues
         for i in range(trigger.start - 1, lo - 1, -1):
             if (norms[i] in CLAUSE_OPENERS or texts[i] in CLAUSE_OPENERS or i in barriers
-                    or opens_speech(doc, i)
-                    or self.role_cues.get(norms[i]) == "clause"):
+                    or (texts[i] in QUOTES_OPENING and opens_speech(doc, i))
+                    or role_cues.get(norms[i]) == "clause"):
                 return i + 1
         return lo
 
@@ -179,11 +192,12 @@ class EventFrames:
         return hi
 
     # -- roles ---------------------------------------------------------------
-    def _cue_before(self, doc: Doc, span: Span, lo: int, distance: int = 3) -> str | None:
-        """The role cue governing `span`: the first word before it, skipping quotes and heads."""
+    def _cue_before(self, doc: Doc, start: int, lo: int, distance: int = 3) -> str | None:
+        """The role cue governing the entity at token `start`: the first word before it,
+        skipping quotes and heads."""
         table = token_table(doc)
         norms, texts = table.norms, table.texts
-        i = span.start - 1
+        i = start - 1
         steps = 0
         while i >= lo and steps < distance:
             role = self.role_cues.get(norms[i])
@@ -196,71 +210,75 @@ class EventFrames:
             steps += 1
         return None
 
-    def _governed(self, doc: Doc, span: Span, lo: int) -> bool:
-        """Whether a preposition governs `span` (then it is not a subject)."""
+    def _governed(self, doc: Doc, start: int, lo: int) -> bool:
+        """Whether a preposition governs the entity at token `start` (then it is not a subject)."""
         table = token_table(doc)
         texts = table.texts
-        first, first_norm = texts[span.start], table.norms[span.start]
+        first, first_norm = texts[start], table.norms[start]
         if first[:1] in ("ل", "ب") and not first_norm.startswith(first[:1]) or first in ("لـ", "بـ"):
             return True
-        j = span.start - 1
+        j = start - 1
         while j >= lo and texts[j] in SKIP:
             j -= 1
         if j >= lo and texts[j] in ("لـ", "بـ", "ل", "ب"):
             return True
-        return self._cue_before(doc, span, lo) in GOVERNING_ROLES
+        return self._cue_before(doc, start, lo) in GOVERNING_ROLES
 
     def _roles(self, doc: Doc, trigger: Span, etype: str, pos: str, ents: list[Span], lo: int, hi: int):
         table = token_table(doc)
         norms, texts = table.norms, table.texts
+        role_cues = self.role_cues
+        # entities by number k: ents[k] is the Span, rows[k] its (start, end, label, kb_id)
+        rows = span_rows(doc, "entities")
+        t_start, t_end = trigger.start, trigger.end
         # entity spans are sorted by start: slice the window instead of scanning the document
         starts = _entity_starts(doc, ents)
-        window = ents[bisect.bisect_left(starts, lo):bisect.bisect_left(starts, hi)]
-        left = [e for e in window if e.end <= trigger.start]
-        right = [e for e in window if trigger.end <= e.start and e.end <= hi]
-        agents: list[Span] = []
+        window = range(bisect.bisect_left(starts, lo), bisect.bisect_left(starts, hi))
+        left = [k for k in window if rows[k][1] <= t_start]
+        right = [k for k in window if t_end <= rows[k][0] and rows[k][1] <= hi]
+        agents: list = []
         targets: list[Span] = []
 
-        def is_place(e: Span, window_lo: int) -> bool:
-            if e.label_ == "Place":
+        def is_place(k: int, window_lo: int) -> bool:
+            label = rows[k][2]
+            if label == "Place":
                 return True
-            return e.label_ == "Country" and self._cue_before(doc, e, window_lo) == "place"
+            return label == "Country" and self._cue_before(doc, rows[k][0], window_lo) == "place"
 
-        actors_left = [e for e in left if e.label_ in ACTOR_TYPES and not is_place(e, lo)]
-        actors_right = [e for e in right if e.label_ in ACTOR_TYPES and not is_place(e, trigger.end)]
-        places = [e for e in right if is_place(e, trigger.end)] or [e for e in left if is_place(e, lo)]
-        places = [e for e in places if not self._directional_region(doc, e)]
+        actors_left = [k for k in left if rows[k][2] in ACTOR_TYPES and not is_place(k, lo)]
+        actors_right = [k for k in right if rows[k][2] in ACTOR_TYPES and not is_place(k, t_end)]
+        places = [k for k in right if is_place(k, t_end)] or [k for k in left if is_place(k, lo)]
+        places = [ents[k] for k in places if not self._directional_region(doc, ents[k])]
 
         # «بين X و Y»: both sides of a clash
         if etype == "ArmedClash":
-            cue_at = next((i for i in range(trigger.end, min(hi, trigger.end + 3))
-                           if self.role_cues.get(norms[i]) == "between"), None)
+            cue_at = next((i for i in range(t_end, min(hi, t_end + 3)) if role_cues.get(norms[i]) == "between"), None)
             if cue_at is not None and cue_at + 1 < len(doc) and norms[cue_at + 1] in BOTH_SIDES:
                 agents = [BOTH_SIDES_MARK]
             else:
-                between = [e for e in actors_right if cue_at is not None and e.start > cue_at]
+                between = [k for k in actors_right if cue_at is not None and rows[k][0] > cue_at]
                 if len(between) == 1:
                     # «معارك مع قسد»: the other side is the clause's subject
-                    subjects = [e for e in actors_left
-                                if not self._governed(doc, e, lo) and e.kb_id_ != between[0].kb_id_]
+                    subjects = [k for k in actors_left
+                                if not self._governed(doc, rows[k][0], lo) and rows[k][3] != rows[between[0]][3]]
                     between = subjects[-1:] + between
-                agents = between[:2]
+                agents = [ents[k] for k in between[:2]]
         # VSO / idafa: an actor right after the trigger (quotes, commas, dates and heads skipped)
         if not agents and actors_right and not (pos != "verb" and etype in NO_IDAFA_AGENT):
             first = actors_right[0]
             timex = _timex_tokens(doc)
             like_num = table.like_num
-            gap = [i for i in range(trigger.end, first.start)
+            gap = [i for i in range(t_end, rows[first][0])
                    if texts[i] not in SKIP and not like_num[i] and i not in timex and norms[i] not in HEADS]
-            if not gap and not self._governed(doc, first, trigger.end):
-                agents = [first]
+            if not gap and not self._governed(doc, rows[first][0], t_end):
+                agents = [ents[first]]
                 if etype == "ArmedClash" and len(actors_right) > 1:
-                    agents = actors_right[:2]
+                    agents = [ents[k] for k in actors_right[:2]]
         # a nisba right after the trigger names the attacker: «غارات إسرائيلية», «الهجوم الإسرائيلي»
-        if not agents and trigger.end < len(doc):
-            j = trigger.end + (1 if trigger.end + 1 < len(doc) and norms[trigger.end] in AIR_WORDS else 0)
+        if not agents and t_end < len(doc):
+            j = t_end + (1 if t_end + 1 < len(doc) and norms[t_end] in AIR_WORDS else 0)
             # the nisba may also be part of the trigger phrase itself («غارات إسرائيلية»)
-            for k in [*range(trigger.start + 1, trigger.end), j]:
+            for k in [*range(t_start + 1, t_end), j]:
                 country = self.lex.demonyms.get(norms[k])
                 if country in self.lex.gazetteer:
                     agents = [Span(doc, k, k + 1, label=self.lex.gazetteer[country].type, kb_id=country)]
@@ -268,38 +286,38 @@ class EventFrames:
         # relative / passive frames name the agent after the trigger: «ضربات نفذها التحالف»,
         # «هجومين شنهما، أمس الأربعاء، مقاتلو تنظيم داعش»
         if not agents:
-            by = next((i for i in range(trigger.end, min(hi, trigger.end + 3))
-                       if self.role_cues.get(norms[i]) == "agent_by"), None)
+            by = next((i for i in range(t_end, min(hi, t_end + 3)) if role_cues.get(norms[i]) == "agent_by"), None)
             if by is not None:
                 # «شنه عناصر تنظيم داعش»: heads such as عناصر do not govern here
-                agents = [e for e in actors_right if e.start > by and not any(
-                    self.role_cues.get(norms[i]) in GOVERNING_ROLES and norms[i] not in HEADS
-                    for i in range(by + 1, e.start))][:1]
+                agents = [ents[k] for k in actors_right if rows[k][0] > by and not any(
+                    role_cues.get(norms[i]) in GOVERNING_ROLES and norms[i] not in HEADS
+                    for i in range(by + 1, rows[k][0]))][:1]
         # SVO: the nearest actor before the trigger in its clause, if no preposition governs it
         if not agents:
-            subjects = [e for e in actors_left if not self._governed(doc, e, lo)]
+            subjects = [k for k in actors_left if not self._governed(doc, rows[k][0], lo)]
             if subjects:
-                agents = [subjects[-1]]
+                agents = [ents[subjects[-1]]]
         # a relative clause's subject is its head: «التنظيم الذي كان ... يسيطر»
         if not agents and lo > 0 and norms[lo - 1] in RELATIVE_PRONOUNS and pos == "verb":
-            head = [e for e in ents if e.end == lo - 1 and e.label_ in ACTOR_TYPES]
+            head = [ents[k] for k, row in enumerate(rows) if row[1] == lo - 1 and row[2] in ACTOR_TYPES]
             agents = head[:1]
         agents = self._with_coordinated(doc, agents, ents)
         agent_ids = {a.kb_id_ for a in agents if isinstance(a, Span)}
         # «أحبطت قسد هجومين شنهما داعش»: who foiled the attack was its target
         if etype in ("Attack", "SuicideBombing") and not targets:
-            repel = next((i for i in range(trigger.start - 1, max(lo, trigger.start - 14) - 1, -1)
-                          if self.role_cues.get(norms[i]) == "repel"), None)
+            repel = next((i for i in range(t_start - 1, max(lo, t_start - 14) - 1, -1)
+                          if role_cues.get(norms[i]) == "repel"), None)
             if repel is not None:
-                foilers = [e for e in ents if repel < e.start < trigger.start and e.label_ in ACTOR_TYPES
-                           and e.kb_id_ not in agent_ids]
+                foilers = [ents[k] for k in range(bisect.bisect_right(starts, repel), bisect.bisect_left(starts, t_start))
+                           if rows[k][2] in ACTOR_TYPES and rows[k][3] not in agent_ids]
                 targets = foilers[:1]
         if etype in TARGETED:
-            cued = [e for e in actors_right if e.kb_id_ not in agent_ids and self._cue_before(doc, e, trigger.end, 3) in ("target", "between")]
+            cued = [ents[k] for k in actors_right
+                    if rows[k][3] not in agent_ids and self._cue_before(doc, rows[k][0], t_end, 3) in ("target", "between")]
             if cued:
                 targets = cued[:2]
             elif etype == "Condemnation":
-                targets = [e for e in actors_right if e.kb_id_ not in agent_ids][:1]
+                targets = [ents[k] for k in actors_right if rows[k][3] not in agent_ids][:1]
         return agents, targets, places
 
     @staticmethod
