@@ -82,24 +82,26 @@ class CueMatcher:
                 if len(pattern):
                     matcher.add(f"{table}|{row[label_col]}|{index}", [pattern])
             self.matchers[table] = matcher
-        self._labels: dict[int, tuple[str, str, int, int]] = {}   # match id → label, row, their hashes
+        self._labels: dict[int, tuple[str, str]] = {}   # match id → (label, row number)
+        self._hashes: dict[str, int] = {}               # label or row number → its string hash
 
     def __call__(self, doc: Doc) -> Doc:
         strings = doc.vocab.strings
-        labels = self._labels
+        labels, hashes = self._labels, self._hashes
         for table, matcher in self.matchers.items():
-            matches = []
+            rows = []
             for match_id, start, end in matcher(doc):
-                info = labels.get(match_id)
-                if info is None:
+                label_row = labels.get(match_id)
+                if label_row is None:
                     _, label, index = strings[match_id].split("|")
-                    info = labels[match_id] = (label, index, strings.add(label), strings.add(index))
-                matches.append((start, end, info))
-            kept = longest_first(matches)
+                    label_row = labels[match_id] = (label, index)
+                    hashes[label], hashes[index] = strings.add(label), strings.add(index)
+                rows.append((start, end, *label_row))
+            rows = longest_first(rows)
             # Span objects only for the hits kept, labels as hashes (no string lookups)
-            spans = [Span(doc, start, end, label=info[2], kb_id=info[3]) for start, end, info in kept]
+            spans = [Span(doc, start, end, label=hashes[label], kb_id=hashes[index]) for start, end, label, index in rows]
             doc.spans[table] = spans
-            remember(doc, table, rows=[(start, end, info[0], info[1]) for start, end, info in kept], spans=spans)
+            remember(doc, table, rows=rows, spans=spans)
         return doc
 
     def row(self, table: str, span: Span) -> dict[str, str]:
@@ -119,14 +121,38 @@ def cue_row(doc: Doc, table: str, span: Span) -> dict[str, str]:
 
 def longest_first(matches: list[tuple]) -> list[tuple]:
     """`spacy.util.filter_spans` on (start, end, ...) tuples: overlaps resolved longest first
-    (the earlier of equals), the survivors sorted by start."""
-    previous_end = -1
-    for m in matches:
-        if m[0] < previous_end or m[1] <= m[0]:
-            break
-        previous_end = m[1]
-    else:
-        return list(matches)   # in order and apart (the usual case): nothing to resolve
+    (the earlier of equals), the survivors sorted by start.
+
+    Hits that overlap nothing are kept as they are; the greedy choice runs only within each
+    cluster of overlapping hits, which decides the same (a hit marks tokens of its cluster only).
+    """
+    if any(m[1] <= m[0] for m in matches):
+        return _filter_spans(matches)   # empty ranges: spaCy's own rules, as they are
+    # a stable sort by start keeps equal hits in their order, as filter_spans' stable sort does
+    ordered = matches if all(a[0] <= b[0] for a, b in zip(matches, matches[1:])) else sorted(matches, key=lambda m: m[0])
+    kept: list[tuple] = []
+    cluster: list[tuple] = []
+    cluster_end = -1
+    for m in ordered:
+        if m[0] >= cluster_end:
+            if len(cluster) == 1:
+                kept.append(cluster[0])
+            elif cluster:
+                kept.extend(_filter_spans(cluster))
+            cluster = [m]
+        else:
+            cluster.append(m)
+        if m[1] > cluster_end:
+            cluster_end = m[1]
+    if len(cluster) == 1:
+        kept.append(cluster[0])
+    elif cluster:
+        kept.extend(_filter_spans(cluster))
+    return kept
+
+
+def _filter_spans(matches: list[tuple]) -> list[tuple]:
+    """spacy.util.filter_spans, on tuples."""
     ordered = sorted(matches, key=lambda m: (m[1] - m[0], -m[0]), reverse=True)
     kept = []
     seen: set[int] = set()
