@@ -68,7 +68,8 @@ def merge(a: EventMention, b: EventMention, ancestors: Callable[[str], list[str]
         casualties=a.casualties if a.casualties is not None else b.casualties,
         sources=_union(a.sources, b.sources),
         more_evidence=_union(a.more_evidence, (b.evidence, *b.more_evidence)),
-        place_inferred=a.place_inferred and b.place_inferred,
+        # inferred unless one side stated its place (a side with no place states nothing)
+        place_inferred=not any(e.places and not e.place_inferred for e in (a, b)),
         claims=a.claims + b.claims,
     )
 

@@ -52,6 +52,9 @@ RELATIVE_PRONOUNS = frozenset({"الذي", "التي", "الذين", "اللذي
 GOVERNING_ROLES = frozenset({"governing", "target", "place", "between", "agent_by"})
 
 
+# «في شرق سورية»: a country or governorate named by a direction says roughly where, not the place
+DIRECTIONS = frozenset(match_key(w) for w in "شرق شرقي غرب غربي شمال شمالي جنوب جنوبي وسط".split())
+
 CONTAINMENT = frozenset({"ريف", "شرق", "شرقي", "غرب", "غربي", "شمال", "شمالي", "جنوب", "جنوبي", "محافظه", "في", "قرب", "منطقه"})
 
 
@@ -103,11 +106,12 @@ class EventFrames:
     """Pipe: triggers → typed event frames with roles, numbers, date, source and certainty."""
 
     def __init__(self, nlp: Language, name: str, data_dir: str, window: int, hedge_window: int,
-                 negation_window: int, place_memory: int):
+                 negation_window: int, place_memory: int, place_window: int = 24):
         self.name = name
         self.place_memory = place_memory
         self.lex = lex = load_lexicons(data_dir)
         self.window = window
+        self.place_window = place_window
         self.hedge_window = hedge_window
         self.negation_window = negation_window
         self.role_cues: dict[str, str] = {match_key(r["form"]): r["role"] for r in lex.role_cues}
@@ -176,6 +180,17 @@ class EventFrames:
             hi = min(hi, next_trigger)
         return hi
 
+    def _place_bound(self, doc: Doc, trigger: Span, next_trigger: int | None, barriers: list[int]) -> int:
+        """The end of the stretch where the event's place may still be named: the sentence, at most
+        `place_window` tokens, up to the next trigger or reporting frame."""
+        hi = min(trigger.sent.end, trigger.end + self.place_window)
+        if next_trigger is not None:
+            hi = min(hi, next_trigger)
+        k = bisect.bisect_left(barriers, trigger.end)
+        if k < len(barriers):
+            hi = min(hi, barriers[k])
+        return hi
+
     # -- roles ---------------------------------------------------------------
     def _cue_before(self, doc: Doc, span: Span, lo: int, distance: int = 3) -> str | None:
         """The role cue governing `span`: the first word before it, skipping quotes and heads."""
@@ -205,12 +220,16 @@ class EventFrames:
             return True
         return self._cue_before(doc, span, lo) in GOVERNING_ROLES
 
-    def _roles(self, doc: Doc, trigger: Span, etype: str, pos: str, ents: list[Span], lo: int, hi: int):
+    def _roles(self, doc: Doc, trigger: Span, etype: str, pos: str, ents: list[Span], lo: int, hi: int,
+               place_hi: int):
         # entity spans are sorted by start: slice the window instead of scanning the document
         starts = _entity_starts(doc, ents)
-        window = ents[bisect.bisect_left(starts, lo):bisect.bisect_left(starts, hi)]
+        window = ents[bisect.bisect_left(starts, lo):bisect.bisect_left(starts, max(hi, place_hi))]
         left = [e for e in window if e.end <= trigger.start]
         right = [e for e in window if trigger.end <= e.start and e.end <= hi]
+        # a place may come later in the clause than a participant: «اشتباكات ...، الليلة قبل
+        # الماضية، إطلاقاً كثيفاً للنار في مدينة الدانا»
+        right_far = [e for e in window if trigger.end <= e.start and e.end <= place_hi]
         agents: list[Span] = []
         targets: list[Span] = []
 
@@ -221,7 +240,8 @@ class EventFrames:
 
         actors_left = [e for e in left if e.label_ in ACTOR_TYPES and not is_place(e, lo)]
         actors_right = [e for e in right if e.label_ in ACTOR_TYPES and not is_place(e, trigger.end)]
-        places = [e for e in right if is_place(e, trigger.end)] or [e for e in left if is_place(e, lo)]
+        places = ([e for e in right if is_place(e, trigger.end)] or [e for e in left if is_place(e, lo)]
+                  or [e for e in right_far if is_place(e, trigger.end)])
         places = [e for e in places if not self._directional_region(doc, e)]
 
         # «بين X و Y»: both sides of a clash
@@ -325,6 +345,15 @@ class EventFrames:
                 return [Span(doc, i, i + 1, label=self.lex.gazetteer[side].type, kb_id=side)]
         return []
 
+    def _vague(self, doc: Doc, place: Span) -> bool:
+        """«في شرق سورية», «شمال محافظة إدلب»: a country or governorate part named by a direction."""
+        entry = self.lex.gazetteer.get(place.kb_id_)
+        wide = place.label_ == "Country" or (entry is not None and entry.subtype in ("governorate", "region"))
+        j = place.start - 1
+        while j >= 0 and doc[j].norm_ in (match_key("محافظة"), match_key("ريف")):
+            j -= 1
+        return wide and j >= 0 and doc[j].norm_ in DIRECTIONS
+
     def _directional_region(self, doc: Doc, place: Span) -> bool:
         """«شرقي نهر الفرات», «شرق الفرات»: a river used to name a region, not a place of events."""
         entry = self.lex.gazetteer.get(place.kb_id_)
@@ -390,7 +419,7 @@ class EventFrames:
         triggers = [t for t in doc.spans.get("triggers", []) if not any(i in covered for i in range(t.start, t.end))]
         certainty_cues = [c for c in doc.spans.get("certainty", []) if c.label_ in ("uncertain", "negated")]
         reporting = [c for c in doc.spans.get("reporting", []) if c.label_ in ("verb", "prep", "continuation")]
-        barriers = [c.end - 1 for c in reporting]
+        barriers = sorted(c.end - 1 for c in reporting)
         frames = []
         sent_index = {s.start: k for k, s in enumerate(doc.sents)}
         for k, trigger in enumerate(triggers):
@@ -401,17 +430,19 @@ class EventFrames:
             nxt = triggers[k + 1].start if k + 1 < len(triggers) else None
             lo = self._left_bound(doc, trigger, barriers)
             hi = self._right_bound(doc, trigger, nxt)
-            agents, targets, places = self._roles(doc, trigger, etype, row["pos"], ents, lo, hi)
+            place_hi = self._place_bound(doc, trigger, nxt, barriers)
+            agents, targets, places = self._roles(doc, trigger, etype, row["pos"], ents, lo, hi, place_hi)
             claims = sources_for(doc, trigger.start)
             claim = claims[0] if claims else None
             if not agents and claim is not None and claim["speaker"] is not None:
                 agents = self._speaker_side(doc, claim["speaker"], lo, hi)
             if row.get("subject") == "target" and agents and not targets:
                 agents, targets = [], agents  # «خسر التنظيم الرقة»: the subject is the loser
+            places = self._most_specific(places, self.lex)
             frames.append({
                 "trigger": trigger, "window": (lo, hi), "type": etype, "pos": row["pos"],
                 "agents": agents, "targets": targets,
-                "places": self._most_specific(places, self.lex),
+                "places": places, "vague_place": bool(places) and all(self._vague(doc, p) for p in places),
                 "date": None, "killed": None, "injured": None, "count": None, "casualties": None,
                 "certainty": self._certainty(doc, trigger, certainty_cues, claim["start"] if claim else None),
                 "claim": claim, "claims": claims,
@@ -421,8 +452,9 @@ class EventFrames:
             })
         self._attach_dates(doc, frames)
         self._attach_quantities(doc, frames)
-        self._inherit_places(doc, frames)
+        # the two sides of «بين الطرفين» are participants the place memory compares
         self._resolve_both_sides(frames)
+        self._inherit_places(doc, frames)
         doc._.frames = self._absorb_killings(frames)
         return doc
 
@@ -521,8 +553,8 @@ class EventFrames:
 @Language.factory(
     "eventkg_events",
     default_config={"data_dir": str(DATA_DIR), "window": 14, "hedge_window": 6, "negation_window": 4,
-                    "place_memory": 2},
+                    "place_memory": 2, "place_window": 24},
 )
 def make_event_frames(nlp: Language, name: str, data_dir: str, window: int, hedge_window: int,
-                      negation_window: int, place_memory: int) -> EventFrames:
-    return EventFrames(nlp, name, data_dir, window, hedge_window, negation_window, place_memory)
+                      negation_window: int, place_memory: int, place_window: int) -> EventFrames:
+    return EventFrames(nlp, name, data_dir, window, hedge_window, negation_window, place_memory, place_window)

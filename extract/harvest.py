@@ -14,6 +14,7 @@ from .coalesce import coalesce
 from .events import SPEECH_ACTS
 from .lexicon import Lexicons
 from .reader import Article
+from .story import place_by_story, section_starts
 from .records import Anchor, ArticleRecord, Claim, EntityMention, EntityRef, EventMention, Source
 
 _STRIP = "«»“”\"'()[]،,.:؛;!؟? \n\t"
@@ -116,7 +117,7 @@ def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
             casualties=first("casualties"), certainty=frame["certainty"],
             sources=tuple(dict.fromkeys(c.source for c in claims if c.source is not None)),
             more_evidence=tuple(dict.fromkeys(c.evidence for c in claims[1:] if c.evidence != claims[0].evidence)),
-            place_inferred=frame.get("inherited_place", False),
+            place_inferred=frame.get("inherited_place", False) or frame.get("vague_place", False),
             claims=claims,
         ))
     entities = {m.entity.key: m.entity for m in mentions}
@@ -141,6 +142,7 @@ def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
         id=article.id, sha256=article.sha256, outlet=outlet,
         published=doc._.published, url=article.meta.url,
         entities=tuple(sorted(entities.values())), mentions=mentions,
-        events=tuple(coalesce(events, lex.ancestors)), warnings=article.warnings,
+        events=tuple(place_by_story(coalesce(events, lex.ancestors), section_starts(doc), lex)),
+        warnings=article.warnings,
         context=tuple(sorted(context.values())),
     )

@@ -82,7 +82,7 @@ PHRASE_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "person_cues": ("person_cues.tsv", ("form", "kind")),
     "place_cues": ("place_cues.tsv", ("form", "kind")),
     "org_cues": ("org_cues.tsv", ("form", "type")),
-    "descriptions": ("descriptions.tsv", ("form", "entity_type", "head_word")),
+    "descriptions": ("descriptions.tsv", ("form", "entity_type", "head_word", "subtypes")),
     "stopwords": ("stopwords.tsv", ("form", "kind")),
 }
 # the column used as span label for each phrase table
