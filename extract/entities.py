@@ -92,6 +92,22 @@ class EntityRecognizer:
             end += 1
         return end
 
+    def _place_name_start(self, first, cue: Span) -> bool:
+        """Whether `first`, right after a place noun, can begin a new place's name.
+
+        Not a word joined by و or a preposition («قرى ومنشآت», «سوق للخضار», «حاجز بالأسلحة»),
+        nor an indefinite nisba adjective («أحياء سكنية», «سوق شعبي»); after a noun such as سوق /
+        محطة / حاجز a new name must be definite («سوق الهال»), since those nouns are mostly
+        followed by a description («محطة كهرباء»)."""
+        text = first.text.lstrip("ـ")
+        if text.startswith(("و", "لل", "بال", "كال", "فال")):
+            return False
+        definite = text.startswith("ال")
+        if not definite and first.norm_.endswith(("ي", "يه")) and len(first.norm_) >= 4:
+            return False
+        row = self.lexicons.phrases["place_cues"][int(cue.kb_id_)]
+        return definite or row["names"] == "bare"
+
     # -- pipe ------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
         strings = doc.vocab.strings
@@ -162,7 +178,7 @@ class EntityRecognizer:
                         end += 1
                     elif nxt.text.startswith("ال") and nxt.norm_.endswith(("ي", "يه")) and self._namelike(doc, end, taken, cue_tokens):
                         end += 1
-            if end > start:
+            if end > start and (quoted or self._place_name_start(doc[start], cue)):
                 if cue.label_ == "named_place":
                     start = cue.start
                 add(start, end, "Place")

@@ -80,7 +80,7 @@ PHRASE_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "casualties": ("casualty_words.tsv", ("form", "role")),
     "dates": ("dates.tsv", ("form", "kind", "value")),
     "person_cues": ("person_cues.tsv", ("form", "kind")),
-    "place_cues": ("place_cues.tsv", ("form", "kind")),
+    "place_cues": ("place_cues.tsv", ("form", "kind", "names")),
     "org_cues": ("org_cues.tsv", ("form", "type")),
     "descriptions": ("descriptions.tsv", ("form", "entity_type", "head_word", "subtypes")),
     "stopwords": ("stopwords.tsv", ("form", "kind")),
