@@ -123,7 +123,8 @@ class EntityRecognizer:
                     if country and country in self.lexicons.gazetteer:
                         known.append(Span(doc, i, j + 1, label="Country", kb_id=country))
                         break
-                    if not doc[j].is_alpha or doc[j].norm_ in self.stop_function:
+                    # the normalised form: a shadda («ومسيّرة») is not a letter to is_alpha
+                    if not doc[j].norm_.isalpha() or doc[j].norm_ in self.stop_function:
                         break
         known = filter_spans(known)
         taken = {i for s in known for i in range(s.start, s.end)}

@@ -40,7 +40,11 @@ NO_IDAFA_AGENT = frozenset({"Evacuation", "Killing", "Surrender"})
 CLAUSE_OPENERS = frozenset({"ان", "انه", "انها", "انهم", ":"})
 SKIP = frozenset({"«", "»", "“", "”", '"', "(", ")", "،", ","})
 # Heads between a preposition and the actor it governs: «من طيران التحالف», «على مواقع تنظيم داعش».
-HEADS = frozenset(match_key(w) for w in "تنظيم قوات طيران طائرات عناصر مقاتلي مقاتلو جنود مواقع أهداف مقرات جيش ميليشيا ميليشيات فصائل خلايا".split())
+HEADS = frozenset(match_key(w) for w in "تنظيم قوات طيران طائرات عناصر مقاتلي مقاتلو جنود مواقع أهداف مقرات جيش ميليشيا ميليشيات فصائل خلايا وحدات مجموعات دوريات أرتال".split())
+# Attack masdars whose لـ-phrase names the doer (قصف لقوات النظام), unlike مداهمات ... لمنازل
+LAM_DOER = frozenset({"Shelling", "Airstrike", "Attack", "SuicideBombing", "ChemicalAttack"})
+# «وحدات من الجيش»: a head and a partitive من may stand between a verb and its subject
+PARTITIVE = match_key("من")
 # «غارات جوية إسرائيلية»: an adjective that may stand between a trigger and its nisba
 AIR_WORDS = frozenset({"جويه", "جوي", "صاروخيه", "مدفعيه", "جديده", "عنيفه", "مكثفه"})
 # words ending in نا that are not «our/we»
@@ -208,6 +212,21 @@ class EventFrames:
             steps += 1
         return None
 
+    def _reaction_object(self, doc: Doc, trigger: Span, lo: int) -> bool:
+        """Whether the trigger is governed by بـ / لـ (a clitic «بالغارات» or a word «بـ»)
+        and a verb of reaction (role cue "reaction": ندد، أدان، اتهم، تصدى ...) precedes it in
+        its clause. «قامت قسد بحملة» and «ردت قسد بقصف» keep their subject as the doer."""
+        first = doc[trigger.start]
+        governed = first.text[:1] in ("ب", "ل") and not first.norm_.startswith(first.text[:1])
+        j = trigger.start - 1
+        while j >= lo and doc[j].text in SKIP:
+            j -= 1
+        governed = governed or (j >= lo and doc[j].text in ("بـ", "لـ", "ب", "ل"))
+        # the verb may open the clause itself, before the window's left bound
+        sent_start = _sentence_starts(doc)[trigger.start]
+        return governed and any(self.role_cues.get(doc[i].norm_) == "reaction"
+                                for i in range(max(sent_start, trigger.start - 12), trigger.start))
+
     def _governed(self, doc: Doc, span: Span, lo: int) -> bool:
         """Whether a preposition governs `span` (then it is not a subject)."""
         first = doc[span.start]
@@ -263,11 +282,24 @@ class EventFrames:
             first = actors_right[0]
             timex = _timex_tokens(doc)
             gap = [t for t in doc[trigger.end:first.start]
-                   if t.text not in SKIP and not t.like_num and t.i not in timex and t.norm_ not in HEADS]
-            if not gap and not self._governed(doc, first, trigger.end):
+                   if t.text not in SKIP and not t.like_num and t.i not in timex and t.norm_ not in HEADS
+                   and not (t.norm_ == PARTITIVE and t.i > trigger.end and doc[t.i - 1].norm_ in HEADS)]
+            partitive = first.start - 1 > trigger.end and doc[first.start - 1].norm_ == PARTITIVE
+            if not gap and (partitive or not self._governed(doc, first, trigger.end)):
                 agents = [first]
                 if etype == "ArmedClash" and len(actors_right) > 1:
                     agents = actors_right[:2]
+        # «قصف مدفعي وصاروخي لقوات النظام», «غارات للتحالف»: لـ + actor right after an attack
+        # masdar (adjectives aside) is its doer; after a raid or an arrest it is the one raided
+        if not agents and pos != "verb" and etype in LAM_DOER and actors_right:
+            first = actors_right[0]
+            between = doc[trigger.end:first.start]
+            lam = doc[first.start].text[:1] == "ل" and not doc[first.start].norm_.startswith("ل")
+            lam = lam or (first.start > trigger.end and doc[first.start - 1].text in ("لـ", "ل"))
+            adjectives = all(t.text in SKIP or t.text in ("لـ", "ل") or t.norm_ in AIR_WORDS
+                             or t.norm_.endswith(("ي", "يه")) for t in between)
+            if lam and adjectives and len(between) <= 3:
+                agents = [first]
         # a nisba right after the trigger names the attacker: «غارات إسرائيلية», «الهجوم الإسرائيلي»
         if not agents and trigger.end < len(doc):
             j = trigger.end + (1 if trigger.end + 1 < len(doc) and doc[trigger.end].norm_ in AIR_WORDS else 0)
@@ -287,8 +319,10 @@ class EventFrames:
                 agents = [e for e in actors_right if e.start > by and not any(
                     self.role_cues.get(doc[i].norm_) in GOVERNING_ROLES and doc[i].norm_ not in HEADS
                     for i in range(by + 1, e.start))][:1]
-        # SVO: the nearest actor before the trigger in its clause, if no preposition governs it
-        if not agents:
+        # SVO: the nearest actor before the trigger in its clause, if no preposition governs it;
+        # a noun trigger under بـ / لـ after a verb of reaction is that verb's object, and the
+        # verb's subject is not its doer («نددت الحكومة بالغارات», «تصدت قسد لهجوم»)
+        if not agents and not (pos != "verb" and self._reaction_object(doc, trigger, lo)):
             subjects = [e for e in actors_left if not self._governed(doc, e, lo)]
             if subjects:
                 agents = [subjects[-1]]

@@ -43,6 +43,14 @@ def labels(refs):
     ("ودانت الخارجية الإيرانية الهجوم على القنصلية.", "Condemnation", ["Iranian Foreign Ministry"], None, None),
     # who foiled an attack was its target
     ("أحبطت القوات الحكومية هجوماً شنه مقاتلو هيئة تحرير الشام على مواقعها.", "Attack", ["Hayat Tahrir al-Sham"], ["Syrian government forces"], None),
+    # a partitive subject: «وحدات من الجيش»
+    ("استعادت وحدات من الجيش العربي السوري السيطرة على بلدة كفرنبل.", "TerritorialGain", ["Syrian government forces"], None, None),
+    # a nisba after two adjectives, one with a shadda
+    ("شنّت طائرات حربية ومسيّرة إسرائيلية غارات على ريف حمص.", "Airstrike", ["Israel"], None, None),
+    # لـ + actor right after an attack masdar is its doer
+    ("تزامن ذلك مع قصف مدفعي لقوات النظام على أطراف سراقب.", "Shelling", ["Syrian government forces"], None, None),
+    # the بـ-object of a condemnation is not done by the one condemning
+    ("ونددت وزارة الخارجية التركية بالغارات على إدلب.", "Airstrike", [], None, None),
     # arrests with a count
     ("اعتقلت قوات الأمن التركية 20 شخصاً يشتبه بانتمائهم لتنظيم داعش.", "Arrest", ["Turkey"], None, None),
 ])
