@@ -49,6 +49,9 @@ def _cached_starts(doc: Doc, entities: list[Span]) -> list[int]:
 
 
 RELATIVES = frozenset({"التي", "الذي", "الذين", "والتي", "والذي"})
+# bodies an unnamed source may speak for, and the words that say it is one of theirs
+BODY_TYPES = frozenset({"ArmedGroup", "StateForce", "GovernmentBody", "Organization"})
+MEMBERSHIP = frozenset(match_key(w) for w in "في من داخل لدى ضمن".split())
 
 
 class Attribution:
@@ -78,6 +81,17 @@ class Attribution:
         person = next((e for e in speakers if e.label_ == "Person"), None)
         speaker = person or speakers[0]
         return speaker, (channels[0] if channels else None), limit
+
+    @staticmethod
+    def _source_in(doc: Doc, anon: Span, body: Span) -> bool:
+        """Whether `body` is the organisation an unnamed source belongs to: it follows the
+        source phrase within three words, introduced by في / من / بـ / داخل / لدى."""
+        if body.label_ not in BODY_TYPES or not 0 <= body.start - anon.end <= 3:
+            return False
+        between = doc[anon.end:body.start]
+        first = doc[body.start]
+        clitic = first.text[:1] in ("ب",) and not first.norm_.startswith("ب")
+        return clitic or any(t.norm_ in MEMBERSHIP for t in between)
 
     def _clause_start(self, doc: Doc, index: int, sent_start: int) -> int:
         for i in range(index - 1, sent_start - 1, -1):
@@ -118,6 +132,9 @@ class Attribution:
                         speaker = self._speaker_before(doc, cue.start, entities, sent.start)
                         if speaker is None:
                             anon = next((a for a in near if sent.start <= a.start and a.end <= cue.start and cue.start - a.end <= 3), None)
+                    if anon is not None and speaker is not None and self._source_in(doc, anon, speaker):
+                        # «مصدر عسكري في قسد», «قيادي في الجيش الوطني»: an unnamed member speaks for the body
+                        anon = None
                     if anon is not None and (speaker is None or anon.start < speaker.start):
                         frame["anonymous"] = anon.text
                         speaker = None

@@ -122,8 +122,10 @@ def _event_labels(event: EventMention, index: GoldIndex) -> dict[str, set[str]]:
         "agent": _pred_labels(event.agents, index),
         "target": _pred_labels(event.targets, index),
         "place": _pred_labels(event.places, index),
-        # unnamed sources («مصادر محلية») are not entities in the gold schema
-        "source": _pred_labels([s.entity for s in event.sources if s.entity.type != "AnonymousSource"], index),
+        # unnamed sources («مصادر محلية») are not entities in the gold schema; one that spoke to
+        # an outlet («مصدر أمني لنورث برس») is credited to that outlet
+        "source": _pred_labels([s.entity if s.entity.type != "AnonymousSource" else s.channel
+                                for s in event.sources if s.entity.type != "AnonymousSource" or s.channel], index),
     }
 
 

@@ -21,6 +21,10 @@ def sources(event):
     ("وأفادت وكالة سانا بأن القوات الحكومية سيطرت على بلدة اللطامنة.", "TerritorialGain", "SANA"),
     ("سيطرت القوات التركية على بلدة رأس العين، بحسب المرصد السوري لحقوق الإنسان.", "TerritorialGain", "Syrian Observatory for Human Rights"),
     ("ونقلت رويترز عن مصدر أن تنظيم داعش أعدم عشرة أشخاص.", "Execution", "Reuters"),
+    # an unnamed member speaks for their body
+    ("وقال مصدر عسكري في قوات سوريا الديمقراطية لنورث برس إن مسلحين هاجموا حاجزاً في بلدة ذيبان.", "Attack",
+     "Syrian Democratic Forces"),
+    ("وأكد قيادي في الجيش الوطني السوري أن الفصائل سيطرت على قرية عون الدادات.", "TerritorialGain", "Syrian National Army"),
 ])
 def test_speaker_is_the_source(nlp, text, event_type, source):
     events = [e for e in record(nlp, text).events if e.type == event_type]
