@@ -129,11 +129,11 @@ class EventFrames:
 
     # -- typing --------------------------------------------------------------
     def _refine(self, doc: Doc, trigger: Span, etype: str) -> str:
-        if len(trigger) > 1:
-            return etype  # a phrase («قصف مدفعي», «هجوم انتحاري») already says its type
         sent = trigger.sent
         for cue, new_type, window, only in self.type_cues.get(etype, []):
-            if only and trigger[0].norm_ != only:
+            # a phrase («قصف مدفعي», «هجوم انتحاري») already says its type, unless a row names
+            # one of its words («سيارة مفخخة» + «انتحاري»)
+            if (only and only not in {t.norm_ for t in trigger}) or (len(trigger) > 1 and not only):
                 continue
             lo, hi = max(sent.start, trigger.start - window), min(sent.end, trigger.end + window)
             if any(doc[i].norm_ == cue for i in range(lo, hi)) or any(t.norm_ == cue for t in trigger):

@@ -89,6 +89,25 @@ def test_no_event(nlp, text):
     assert [e.type for e in events(nlp, text) if e.type in ("TerritorialGain", "HostageRelease")] == []
 
 
+@pytest.mark.parametrize("text", [
+    "وضبطت الدورية أسلحة خفيفة وعبوات ناسفة معدّة للتفجير داخل منزل.",     # explosives seized
+    "وبدأت فرق الهندسة تمشيط البلدة لإزالة الألغام والعبوات الناسفة.",      # explosives cleared
+    "هاجم المسلحون الحاجز ثم لاذوا بالفرار باتجاه البادية.",                # attackers getting away
+    "توقف القتال أسبوعاً للسماح للمدنيين بالفرار من البلدة.",               # a purpose, not a flight
+])
+def test_not_an_attack_or_an_evacuation(nlp, text):
+    found = [e for e in events(nlp, text) if e.type == "Evacuation" or (e.type == "Attack" and "عبوات" in e.trigger)]
+    assert found == []
+
+
+@pytest.mark.parametrize("text,etype", [
+    ("قتل ستة أشخاص بانفجار سيارة مفخخة في مدينة الباب.", "Attack"),                       # a parked car bomb
+    ("قتل ستة أشخاص بانفجار سيارة مفخخة يقودها انتحاري في مدينة الباب.", "SuicideBombing"),  # a suicide bomber drove it
+])
+def test_car_bomb_type(nlp, text, etype):
+    assert etype in [e.type for e in events(nlp, text)]
+
+
 def test_casualties_attach_to_the_bombing(nlp):
     found = events(nlp, "قتل 12 شخصاً على الأقل وأصيب 30 آخرون في تفجير انتحاري استهدف سوقاً في مدينة أعزاز.")
     bombing = [e for e in found if e.type == "SuicideBombing"]
