@@ -83,6 +83,20 @@ def bare(event: EventMention) -> bool:
 # A generic «الهجوم» right after a specific attack is that attack («تفجير انتحاري ... الهجوم أوقع»).
 SPECIFIC_ATTACKS = frozenset({"SuicideBombing", "ChemicalAttack", "Airstrike", "Shelling"})
 ANAPHOR_CHARS = 400
+VIOLENT = frozenset({"Attack", "SuicideBombing", "ChemicalAttack", "Airstrike", "Shelling"})
+_CLITICS = ("و", "ف", "ب", "ل", "وب", "ول", "فب", "فل")
+
+
+def _definite_anaphor(event: EventMention) -> bool:
+    """A one-word definite attack noun («الهجوم», «بالتفجير», «للقصف») stating no place or date."""
+    word = event.trigger.strip()
+    if " " in word or event.type not in VIOLENT or event.date or (event.places and not event.place_inferred):
+        return False
+    if word.startswith("لل"):
+        return True
+    return word.startswith("ال") or any(word.startswith(c + "ال") for c in _CLITICS)
+
+
 # «المعركة», «القتال» with nobody, nowhere and no time is the story's fighting in general, not an event.
 VAGUE_TYPES = frozenset({"ArmedClash"})
 
@@ -97,6 +111,16 @@ def coalesce(events: Sequence[EventMention], ancestors: Callable[[str], list[str
     """
     merged: list[EventMention] = []
     for event in events:
+        if _definite_anaphor(event):
+            # «الهجوم», «التفجير»: a definite attack noun with no place or time of its own is the
+            # attack already reported, however far back («... وراء التفجير», «واصفاً الهجوم»)
+            hosts = [k for k, e in enumerate(merged) if e.type in VIOLENT
+                     and (e.type == event.type or event.type == "Attack")
+                     and (not e.agents or not event.agents or _keys(e.agents) & _keys(event.agents))]
+            if hosts:
+                host = merged[hosts[-1]]
+                merged[hosts[-1]] = merge(host, replace(event, type=host.type, certainty=host.certainty), ancestors)
+                continue
         if event.type == "Attack" and not event.agents and not event.targets and " " not in event.trigger.strip():
             specific = [k for k, e in enumerate(merged) if e.type in SPECIFIC_ATTACKS
                         and 0 <= event.evidence.start - e.evidence.end <= ANAPHOR_CHARS]

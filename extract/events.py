@@ -544,6 +544,12 @@ class EventFrames:
                     # «... أدت لمقتل 16 مدنياً»: deaths caused by the event reported just before
                     hosts = [f for f in out if f["type"] in CASUALTY_EVENTS - {"Killing"}
                              and 0 <= frame["sent_index"] - f["sent_index"] <= 1][-1:]
+                own_place = frame["places"] and not frame.get("inherited_place")
+                if not hosts and not frame["agents"] and not own_place:
+                    # «ذكر المرصد أن حصيلة القتلى بلغت خمسة»: a toll with nobody and nowhere of its
+                    # own is another source's figure for the violent event just reported
+                    hosts = [f for f in out if f["type"] in CASUALTY_EVENTS - {"Killing"}
+                             and 0 <= frame["sent_index"] - f["sent_index"] <= 2][-1:]
                 if hosts:
                     # the deaths stay a claim of their own source inside the host event
                     host = min(hosts, key=lambda f: abs(f["trigger"].start - frame["trigger"].start))

@@ -133,3 +133,17 @@ def test_both_sides_are_the_last_fight(nlp):
                         "ودارت اشتباكات عنيفة بين الطرفين في ريف إدلب.")
     clash = [e for e in found if e.type == "ArmedClash"]
     assert clash and set(labels(clash[0].agents)) == {"Hayat Tahrir al-Sham", "Syrian government forces"}
+
+
+def test_a_second_sources_toll_belongs_to_the_attack(nlp):
+    found = events(nlp, "قتل ثلاثة عناصر من قسد بهجوم على حاجز في بلدة ذيبان، بحسب مصدر عسكري. "
+                        "في المقابل، ذكر المرصد السوري لحقوق الإنسان أن حصيلة القتلى بلغت خمسة عناصر.")
+    assert [e.type for e in found] == ["Attack"]
+    figures = sorted(c.killed for c in found[0].claims if c.killed is not None)
+    assert figures == [3, 5]
+
+
+def test_a_definite_attack_noun_refers_back(nlp):
+    found = events(nlp, "قتل ستة مدنيين بانفجار سيارة مفخخة وسط سوق في مدينة الباب. وقالت الشرطة إنها ألقت القبض "
+                        "على شخصين. واتهمت وزارة الدفاع التركية وحدات حماية الشعب بالوقوف وراء التفجير.")
+    assert [e.type for e in found if e.type in ("Attack", "SuicideBombing")] == ["Attack"]
