@@ -88,9 +88,10 @@ _CLITICS = ("و", "ف", "ب", "ل", "وب", "ول", "فب", "فل")
 
 
 def _definite_anaphor(event: EventMention) -> bool:
-    """A one-word definite attack noun («الهجوم», «بالتفجير», «للقصف») stating no place or date."""
-    word = event.trigger.strip()
-    if " " in word or event.type not in VIOLENT or event.date or (event.places and not event.place_inferred):
+    """A definite attack noun («الهجوم», «بالتفجير», «السيارة المفخخة») stating no place or date."""
+    # «السيارة المفخخة»: a phrase is definite by its first word
+    word = event.trigger.strip().split(" ")[0]
+    if event.type not in VIOLENT or event.date or (event.places and not event.place_inferred):
         return False
     if word.startswith("لل"):
         return True
@@ -114,6 +115,10 @@ def coalesce(events: Sequence[EventMention], ancestors: Callable[[str], list[str
         if _definite_anaphor(event):
             # «الهجوم», «التفجير»: a definite attack noun with no place or time of its own is the
             # attack already reported, however far back («... وراء التفجير», «واصفاً الهجوم»)
+            # a denial («نفت قسد مسؤوليتها عن التفجير») joins the attack as a claim, without its
+            # denier becoming a doer
+            if event.certainty == "negated":
+                event = replace(event, agents=())
             hosts = [k for k, e in enumerate(merged) if e.type in VIOLENT
                      and (e.type == event.type or event.type == "Attack")
                      and (not e.agents or not event.agents or _keys(e.agents) & _keys(event.agents))]

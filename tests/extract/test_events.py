@@ -147,3 +147,12 @@ def test_a_definite_attack_noun_refers_back(nlp):
     found = events(nlp, "قتل ستة مدنيين بانفجار سيارة مفخخة وسط سوق في مدينة الباب. وقالت الشرطة إنها ألقت القبض "
                         "على شخصين. واتهمت وزارة الدفاع التركية وحدات حماية الشعب بالوقوف وراء التفجير.")
     assert [e.type for e in found if e.type in ("Attack", "SuicideBombing")] == ["Attack"]
+
+
+def test_a_denial_joins_the_attack_without_making_the_denier_its_doer(nlp):
+    found = events(nlp, "قتل ستة مدنيين بانفجار سيارة مفخخة وسط سوق في مدينة الباب. "
+                        "ونفت قوات سوريا الديمقراطية في بيان مسؤوليتها عن التفجير.")
+    attacks = [e for e in found if e.type == "Attack"]
+    assert len(attacks) == 1 and attacks[0].certainty == "asserted"
+    assert "Syrian Democratic Forces" not in labels(attacks[0].agents)
+    assert any(c.certainty == "negated" for c in attacks[0].claims)
