@@ -87,18 +87,22 @@ VIOLENT = frozenset({"Attack", "SuicideBombing", "ChemicalAttack", "Airstrike", 
 _CLITICS = ("و", "ف", "ب", "ل", "وب", "ول", "فب", "فل")
 
 
+def _definite(trigger: str) -> bool:
+    """Whether a trigger's first word carries the article («المعركة», «والقتال», «للقصف»)."""
+    word = trigger.strip().split(" ")[0]
+    return word.startswith(("ال", "لل")) or any(word.startswith(c + "ال") for c in _CLITICS)
+
+
 def _definite_anaphor(event: EventMention) -> bool:
     """A definite attack noun («الهجوم», «بالتفجير», «السيارة المفخخة») stating no place or date."""
     # «السيارة المفخخة»: a phrase is definite by its first word
-    word = event.trigger.strip().split(" ")[0]
     if event.type not in VIOLENT or event.date or (event.places and not event.place_inferred):
         return False
-    if word.startswith("لل"):
-        return True
-    return word.startswith("ال") or any(word.startswith(c + "ال") for c in _CLITICS)
+    return _definite(event.trigger)
 
 
-# «المعركة», «القتال» with nobody, nowhere and no time is the story's fighting in general, not an event.
+# A definite «المعركة», «القتال» with nobody, nowhere and no time is the story's fighting in general,
+# not an event; «واشتبكوا مع عناصره», «اشتباكات متقطعة» are.
 VAGUE_TYPES = frozenset({"ArmedClash"})
 
 
@@ -139,7 +143,7 @@ def coalesce(events: Sequence[EventMention], ancestors: Callable[[str], list[str
                 host = merged[earlier[-1]]
                 merged[earlier[-1]] = merge(host, replace(event, certainty=host.certainty), ancestors)
                 continue
-            if event.type in VAGUE_TYPES:
+            if event.type in VAGUE_TYPES and _definite(event.trigger):
                 continue
         for k, existing in enumerate(merged):
             if compatible(existing, event, ancestors):

@@ -501,7 +501,8 @@ class EventFrames:
                 frame["agents"] = list(sides)
                 continue
             pair = frame["agents"] + frame["targets"]
-            if frame["type"] in ("ArmedClash", "Attack") and len({p.kb_id_ for p in pair}) >= 2:
+            # «مداهمات الهيئة لمقرات حراس الدين ... اشتباكات بين الطرفين»
+            if frame["type"] in ("ArmedClash", "Attack", "Raid") and len({p.kb_id_ for p in pair}) >= 2:
                 sides = pair[:2]
 
     def _inherit_places(self, doc: Doc, frames: list[dict]) -> None:

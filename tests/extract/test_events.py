@@ -156,3 +156,15 @@ def test_a_denial_joins_the_attack_without_making_the_denier_its_doer(nlp):
     assert len(attacks) == 1 and attacks[0].certainty == "asserted"
     assert "Syrian Democratic Forces" not in labels(attacks[0].agents)
     assert any(c.certainty == "negated" for c in attacks[0].claims)
+
+
+def test_an_indefinite_clash_with_nobody_named_is_still_an_event(nlp):
+    found = events(nlp, "هاجم مسلحون حاجزاً في بلدة ذيبان، واشتبكوا مع عناصره لنحو نصف ساعة.")
+    assert "ArmedClash" in [e.type for e in found]
+
+
+def test_the_two_sides_of_a_raid(nlp):
+    found = events(nlp, "شنت هيئة تحرير الشام مداهمات على مقرات لتنظيم حراس الدين في بلدة أرمناز. "
+                        "ورافقت المداهمات اشتباكات متقطعة بين الطرفين.")
+    clash = [e for e in found if e.type == "ArmedClash"]
+    assert clash and sorted(labels(clash[0].agents + clash[0].targets)) == ["Hayat Tahrir al-Sham", "Hurras al-Din"]
