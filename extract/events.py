@@ -49,6 +49,10 @@ PARTITIVE = match_key("من")
 AIR_WORDS = frozenset({"جويه", "جوي", "صاروخيه", "مدفعيه", "جديده", "عنيفه", "مكثفه"})
 # words ending in نا that are not «our/we»
 NOT_FIRST_PERSON = frozenset({"هنا", "احيانا", "مجانا", "امكانا", "ايمانا", "لبنانا", "ضمانا", "حنا", "سنا"})
+# Events whose unstated subject is the doer of the event joined before them (واعتقلوا، ثم سيطرت)
+CARRIED_SUBJECT = frozenset({"Arrest", "Raid", "ArmedClash", "TerritorialGain", "Shelling", "Airstrike", "Attack",
+                             "Execution", "HostageRelease"})
+JOINERS = frozenset(match_key(w) for w in "ثم خلالها خلاله حيث".split())
 # «بين الطرفين»: the two sides of the fighting last reported
 BOTH_SIDES = frozenset({"طرفين", "جانبين"})
 BOTH_SIDES_MARK = "both-sides"
@@ -484,6 +488,7 @@ class EventFrames:
                 "caused": any(self.role_cues.get(doc[i].norm_) == "cause"
                               for i in range(max(trigger.sent.start, trigger.start - 3), trigger.start)),
             })
+        self._carry_subjects(doc, frames)
         self._attach_dates(doc, frames)
         self._attach_quantities(doc, frames)
         # the two sides of «بين الطرفين» are participants the place memory compares
@@ -491,6 +496,24 @@ class EventFrames:
         self._inherit_places(doc, frames)
         doc._.frames = self._absorb_killings(frames)
         return doc
+
+    @staticmethod
+    def _carry_subjects(doc: Doc, frames: list[dict]) -> None:
+        """«شنت الهيئة حملة مداهمات ... واعتقلوا سبعة أشخاص», «... اعتقلت خلالها»: a verb with no
+        subject of its own, joined by و / ثم / خلالها to the event before it in the same sentence,
+        has that event's doer."""
+        for before, frame in zip(frames, frames[1:]):
+            if frame["agents"] or frame["pos"] != "verb" or frame["type"] not in CARRIED_SUBJECT:
+                continue
+            if not before["agents"] or any(not isinstance(a, Span) for a in before["agents"]):
+                continue
+            if before["trigger"].sent.start != frame["trigger"].sent.start:
+                continue
+            first = doc[frame["trigger"].start]
+            joined = first.text.startswith(("و", "ف")) and not first.norm_.startswith(first.text[:1])
+            window = doc[max(before["trigger"].end, frame["trigger"].start - 2):frame["trigger"].end + 1]
+            if joined or any(t.norm_ in JOINERS for t in window):
+                frame["agents"] = list(before["agents"])
 
     @staticmethod
     def _resolve_both_sides(frames: list[dict]) -> None:

@@ -51,6 +51,8 @@ def labels(refs):
     ("تزامن ذلك مع قصف مدفعي لقوات النظام على أطراف سراقب.", "Shelling", ["Syrian government forces"], None, None),
     # the بـ-object of a condemnation is not done by the one condemning
     ("ونددت وزارة الخارجية التركية بالغارات على إدلب.", "Airstrike", [], None, None),
+    # a subjectless verb joined to the event before it has that event's doer
+    ("نفذت قوى الأمن الداخلي حملة دهم وتفتيش في ذيبان، اعتقلت خلالها سبعة أشخاص.", "Arrest", ["Asayish"], None, None),
     # arrests with a count
     ("اعتقلت قوات الأمن التركية 20 شخصاً يشتبه بانتمائهم لتنظيم داعش.", "Arrest", ["Turkey"], None, None),
 ])
