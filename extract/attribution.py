@@ -49,6 +49,7 @@ def _cached_starts(doc: Doc, entities: list[Span]) -> list[int]:
 
 
 RELATIVES = frozenset({"التي", "الذي", "الذين", "والتي", "والذي"})
+NOT_SPEAKER_PREPOSITIONS = frozenset(match_key(w) for w in "على ضد إلى الى مع بين حول بشأن تجاه".split())
 # bodies an unnamed source may speak for, and the words that say it is one of theirs
 BODY_TYPES = frozenset({"ArmedGroup", "StateForce", "GovernmentBody", "Organization"})
 MEMBERSHIP = frozenset(match_key(w) for w in "في من داخل لدى ضمن".split())
@@ -72,7 +73,8 @@ class Attribution:
                 break
         starts = _cached_starts(doc, entities)
         window = entities[bisect.bisect_left(starts, start):bisect.bisect_left(starts, limit)]
-        inside = [e for e in window if e.label_ in SPEAKER_TYPES]
+        # «إعلان الانتصار على داعش»: an actor after على / ضد / مع is what is said, not who says it
+        inside = [e for e in window if e.label_ in SPEAKER_TYPES and not self._object_of_preposition(doc, e, start)]
         # «قال بالي لرويترز», «وقال لوكالة فرانس برس»: the ل-governed outlet is the channel
         channels = [e for e in inside if e.label_ == "MediaOutlet" and _lam_governed(doc, e)]
         speakers = [e for e in inside if e not in channels]
@@ -93,6 +95,13 @@ class Attribution:
         clitic = first.text[:1] in ("ب",) and not first.norm_.startswith("ب")
         return clitic or any(t.norm_ in MEMBERSHIP for t in between)
 
+    @staticmethod
+    def _object_of_preposition(doc: Doc, span: Span, lo: int) -> bool:
+        j = span.start - 1
+        while j >= lo and doc[j].text in ("«", "“", '"', "(", "”", "»"):
+            j -= 1
+        return j >= lo and doc[j].norm_ in NOT_SPEAKER_PREPOSITIONS
+
     def _clause_start(self, doc: Doc, index: int, sent_start: int) -> int:
         for i in range(index - 1, sent_start - 1, -1):
             if self.clause_openers and doc[i].norm_ in self.clause_openers:
@@ -102,7 +111,11 @@ class Attribution:
     def _speaker_before(self, doc: Doc, verb_start: int, entities: list[Span], sent_start: int) -> Span | None:
         starts = _cached_starts(doc, entities)
         window = entities[bisect.bisect_left(starts, max(sent_start, verb_start - 12)):bisect.bisect_left(starts, verb_start)]
-        before = [e for e in window if e.end <= verb_start and verb_start - e.end <= 4 and e.label_ in SPEAKER_TYPES]
+        # «... على تنظيم داعش خلال أسبوع، وقال»: neither an object nor a name behind a comma
+        # is the subject of the verb
+        before = [e for e in window if e.end <= verb_start and verb_start - e.end <= 4 and e.label_ in SPEAKER_TYPES
+                  and not self._object_of_preposition(doc, e, sent_start)
+                  and not any(t.text in ("،", ",", "؛") for t in doc[e.end:verb_start])]
         return before[-1] if before else None
 
     def __call__(self, doc: Doc) -> Doc:

@@ -127,8 +127,10 @@ def coalesce(events: Sequence[EventMention], ancestors: Callable[[str], list[str
                      and (e.type == event.type or event.type == "Attack")
                      and (not e.agents or not event.agents or _keys(e.agents) & _keys(event.agents))]
             if hosts:
-                host = merged[hosts[-1]]
-                merged[hosts[-1]] = merge(host, replace(event, type=host.type, certainty=host.certainty), ancestors)
+                # the attack mentioned last (by its latest mention, not its first)
+                best = max(hosts, key=lambda k: max(a.start for a in (merged[k].evidence, *merged[k].more_evidence)))
+                host = merged[best]
+                merged[best] = merge(host, replace(event, type=host.type, certainty=host.certainty), ancestors)
                 continue
         if event.type == "Attack" and not event.agents and not event.targets and " " not in event.trigger.strip():
             specific = [k for k, e in enumerate(merged) if e.type in SPECIFIC_ATTACKS

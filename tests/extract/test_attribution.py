@@ -60,3 +60,10 @@ def test_condemnation_is_its_authors_statement(nlp):
     rec = record(nlp, "نددت وزارة الخارجية التركية بالهجوم على مدينة عفرين.")
     condemnation = [e for e in rec.events if e.type == "Condemnation"][0]
     assert sources(condemnation) == [condemnation.agents[0].label_en or condemnation.agents[0].label_ar]
+
+
+def test_an_actor_after_a_preposition_is_not_the_speaker(nlp):
+    text = "وتوقع القائد العام لقوات سوريا الديمقراطية مظلوم عبدي إعلان النصر على تنظيم داعش خلال أسبوع، وقال إن قواته سيطرت على بلدة الباغوز."
+    gains = [e for e in record(nlp, text).events if e.type == "TerritorialGain"]
+    assert gains and "Islamic State" not in [s for e in gains for s in sources(e)]
+
