@@ -93,6 +93,10 @@ def _definite(trigger: str) -> bool:
     return word.startswith(("ال", "لل")) or any(word.startswith(c + "ال") for c in _CLITICS)
 
 
+def _stated_place(event: EventMention) -> bool:
+    return bool(event.places) and not event.place_inferred
+
+
 def _definite_anaphor(event: EventMention) -> bool:
     """A definite attack noun («الهجوم», «بالتفجير», «السيارة المفخخة») stating no place or date."""
     # «السيارة المفخخة»: a phrase is definite by its first word
@@ -138,6 +142,16 @@ def coalesce(events: Sequence[EventMention], ancestors: Callable[[str], list[str
             if specific:
                 host = merged[specific[-1]]
                 merged[specific[-1]] = merge(host, replace(event, type=host.type, certainty=host.certainty), ancestors)
+                continue
+        if event.type in VAGUE_TYPES and _definite(event.trigger) and not _stated_place(event):
+            # «القتال استمر أمس», «المعركة الحاسمة»: a definite clash noun is the fighting already
+            # reported when nothing it states contradicts it
+            clashes = [k for k, e in enumerate(merged) if e.type == event.type
+                       and (not e.agents or not event.agents or _keys(e.agents) & _keys(event.agents))
+                       and (not e.date or not event.date or e.date == event.date)]
+            if clashes:
+                best = max(clashes, key=lambda k: max(a.start for a in (merged[k].evidence, *merged[k].more_evidence)))
+                merged[best] = merge(merged[best], replace(event, certainty=merged[best].certainty), ancestors)
                 continue
         if bare(event):
             earlier = [k for k, e in enumerate(merged) if e.type == event.type]

@@ -170,3 +170,9 @@ def test_the_two_sides_of_a_raid(nlp):
                         "ورافقت المداهمات اشتباكات متقطعة بين الطرفين.")
     clash = [e for e in found if e.type == "ArmedClash"]
     assert clash and sorted(labels(clash[0].agents + clash[0].targets)) == ["Hayat Tahrir al-Sham", "Hurras al-Din"]
+
+
+def test_a_definite_clash_noun_is_the_fighting_already_reported(nlp):
+    found = events(nlp, "اندلعت اشتباكات عنيفة بين قسد وتنظيم داعش في بلدة هجين. "
+                        "وذكر مصدر عسكري أن القتال استمر أمس، وأن المعركة الحاسمة لم تنته بعد.")
+    assert [e.type for e in found].count("ArmedClash") == 1
