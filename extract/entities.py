@@ -23,7 +23,7 @@ from .lexicon import DATA_DIR, load_lexicons
 _NAME_TOKEN = re.compile(r"^[\u0621-\u064A\u0640\u064B-\u0652\u0670A-Za-z0-9]+$")
 # First words of compound place names: the next word belongs to the name (الشيخ حمد، تل أبيض).
 COMPOUND_PLACE_STARTS = frozenset(
-    "شيخ تل عين دير كفر جسر معره خان راس بير بئر ابو ام بني حي سوق باب جبل وادي قصر مزرعه".split()
+    "شيخ تل عين دير كفر جسر معره خان راس بير بئر ابو ام بني حي سوق باب جبل وادي قصر مزرعه عرب بيت قلعه مرج".split()
 )
 # Heads kept inside the place's name (gold and users write «مخيم الهول», «مسجد التوحيد»).
 NAMED_PLACE_KINDS = frozenset({"named_place"})
@@ -101,6 +101,10 @@ class EntityRecognizer:
         followed by a description («محطة كهرباء»)."""
         text = first.text.lstrip("ـ")
         if text.startswith(("و", "لل", "بال", "كال", "فال")):
+            return False
+        # «الأحياء السكنية», «البلدة القديمة»: after a definite noun comes its adjective, not a name
+        head = cue.doc[cue.start].text
+        if head.startswith(("ال", "لل")) or head[1:3] == "ال":
             return False
         definite = text.startswith("ال")
         if not definite and first.norm_.endswith(("ي", "يه")) and len(first.norm_) >= 4:

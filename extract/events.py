@@ -410,7 +410,9 @@ class EventFrames:
             descendants = [q for q in places if q.kb_id_ != p.kb_id_ and p.kb_id_ in lex.ancestors(q.kb_id_)]
             # «في مدينتي إدلب وسرمين» names both; «الباغوز بريف دير الزور» only locates the first
             coordinated = any(q.start > p.start and q.doc[q.start].text.startswith("و") for q in descendants)
-            if located_by_earlier(p, places):
+            # «قرب دوار السنتر في مدينة الباب»: the town locating a spot is kept (events are placed
+            # in the town; see story.settlement_level)
+            if located_by_earlier(p, places) and not any(lex.is_site(q.kb_id_) for q in places if q.start < p.start):
                 continue
             if not descendants or coordinated:
                 keep.append(p)

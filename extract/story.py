@@ -1,5 +1,8 @@
 """The story's place: where a report about one town puts the events it does not locate.
 
+Events are placed at the level of a settlement: a spot inside a town (a mosque, a roundabout,
+a market) gives way to the town when the town is named or known from the gazetteer.
+
 News about a battle names the town once or twice and then reports the fighting, the strikes
 and the evacuations there without repeating it («واجهوا هجمات مضادة», «جرى إجلاء 20 ألفاً»).
 Readers — and the gold standard — place those events in the town. This step runs on the
@@ -25,7 +28,7 @@ from spacy.tokens import Doc
 
 from .events import SPEECH_ACTS
 from .lexicon import Lexicons
-from .records import EntityRef, EventMention
+from .records import EntityRef, EventMention, entry_ref
 
 SETTLEMENTS = frozenset({"town", "village", "city", "camp", "neighbourhood"})
 HEADING_WORDS = 8   # a line of at most this many words and no full stop is a (sub)heading
@@ -67,13 +70,32 @@ def _story_place(section: Sequence[EventMention]) -> EntityRef | None:
     return next(r for refs in located for r in refs if r.key == top)
 
 
+def settlement_level(places: Sequence[EntityRef], lex: Lexicons) -> tuple[EntityRef, ...]:
+    """`places` with each spot inside a town (a mosque, a roundabout) replaced by the town: the
+    one also named, else the gazetteer's parent when it is a settlement; a spot whose town is
+    unknown stays."""
+    towns = [p for p in places if _settlement(p) and not lex.is_site(p.key)]
+    out: list[EntityRef] = []
+    for ref in places:
+        if ref.type == "Place" and lex.is_site(ref.key):
+            entry = lex.gazetteer.get(ref.key)
+            parent = lex.gazetteer.get(entry.parent) if entry is not None and entry.parent else None
+            if towns:
+                continue
+            if parent is not None and parent.subtype in SETTLEMENTS:
+                ref = entry_ref(parent)
+        if ref not in out:
+            out.append(ref)
+    return tuple(out)
+
+
 def place_by_story(events: Sequence[EventMention], sections: Sequence[int], lex: Lexicons) -> list[EventMention]:
     """`events` (document order) with their story place filled in where they have none.
 
     `sections` are the character offsets from `section_starts`. Returned events that received
     the story place have `place_inferred=True`.
     """
-    out = list(events)
+    out = [replace(e, places=settlement_level(e.places, lex)) if e.places else e for e in events]
     groups: dict[int, list[int]] = {}
     for k, event in enumerate(out):
         groups.setdefault(bisect.bisect_right(sections, event.evidence.start), []).append(k)

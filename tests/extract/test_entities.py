@@ -39,6 +39,8 @@ def test_gazetteer_names(doc_of, text, expected_id):
     ("نزح المدنيون إلى مخيم البردان", "مخيم البردان", "Place"),
     ("انفجرت عبوة ناسفة في قرية معرشورين صباحاً", "معرشورين", "Place"),
     ("استهدف القصف سوق الهال في المدينة", "سوق الهال", "Place"),
+    ("سيطرت الهيئة على مقرات التنظيم في قرية عرب سعيد", "عرب سعيد", "Place"),   # a compound name
+    ("سقطت قذائف على بلدة قرقميش الحدودية", "قرقميش", "Place"),                 # not its adjective
 ])
 def test_context_rules_find_unknown_names(doc_of, text, name, label):
     found = [(s.text, s.label_) for s in doc_of(text).spans["entities"]]
@@ -53,6 +55,8 @@ def test_context_rules_find_unknown_names(doc_of, text, name, label):
     "هاجم المسلحون حاجزاً بالأسلحة الرشاشة",                       # a preposition-led noun
     "طالت الغارات قرى ومنشآت مدنية بينها محطة كهرباء",            # a coordinated noun; a bare noun after محطة
     "تعرضت أحياء سكنية في القرى المجاورة للقصف",                  # nisba and plain adjectives
+    "تخلل الحملة قصف على الأحياء السكنية",                         # a definite noun's adjective
+    "غادرت العائلات مخيم تعمل فيه منظمات إغاثية",                   # a verb after a place noun
 ])
 def test_no_spurious_rule_entities(doc_of, text):
     assert [s.text for s in doc_of(text).spans["entities"] if s.kb_id_.startswith("new:")] == []

@@ -84,3 +84,16 @@ def test_a_direction_of_the_country_is_refined_to_the_story_town(nlp):
             "وقالت إن مقاتليها سيطروا على مواقع في بلدة هجين، وإن المعارك تدور في هجين منذ الصباح.\n")
     attack = [e for e in events(nlp, text) if e.type == "Attack"]
     assert attack and [p.label_en for p in attack[0].places] == ["Hajin"]
+
+
+@pytest.mark.parametrize("text,etype,places", [
+    # a spot inside a named town gives way to the town
+    ("قتل ستة مدنيين بانفجار سيارة مفخخة قرب دوار السنتر في مدينة الباب.", "Attack", ["Al-Bab"]),
+    # a mosque whose town the gazetteer knows
+    ("أعدم التنظيم عشرة من عناصره بالقرب من مسجد التوحيد.", "Execution", ["Sheikh Hamad"]),
+    # a spot whose town is unknown stays
+    ("انفجرت عبوة ناسفة قرب دوار السنتر صباح اليوم.", "Attack", ["دوار السنتر"]),
+])
+def test_events_are_placed_at_the_level_of_a_settlement(nlp, text, etype, places):
+    assert places_of(nlp, text, etype) == places
+
