@@ -66,6 +66,16 @@ DIRECTIONS = frozenset(match_key(w) for w in "شرق شرقي غرب غربي ش
 CONTAINMENT = frozenset({"ريف", "شرق", "شرقي", "غرب", "غربي", "شمال", "شمالي", "جنوب", "جنوبي", "محافظه", "في", "قرب", "منطقه"})
 
 
+DATELINE_MARKS = frozenset({"..", "...", "…", ":", "–", "-", "—"})
+
+
+def _dateline(doc: Doc, span: Span) -> bool:
+    """«سوريا.. 6 قتلى», «دير الزور – نورث برس»: a name opening a line and cut off by a dateline
+    mark says where the report is from, not who acted."""
+    at_line_start = span.start == 0 or "\n" in doc[span.start - 1].text or "\n" in doc[span.start - 1].whitespace_
+    return at_line_start and span.end < len(doc) and doc[span.end].text in DATELINE_MARKS
+
+
 def located_by_earlier(place: Span, places: list[Span]) -> bool:
     """Whether `place` directly follows an earlier listed place as its container («X بريف Y»)."""
     doc = place.doc
@@ -261,7 +271,7 @@ class EventFrames:
                 return True
             return e.label_ == "Country" and self._cue_before(doc, e, window_lo) == "place"
 
-        actors_left = [e for e in left if e.label_ in ACTOR_TYPES and not is_place(e, lo)]
+        actors_left = [e for e in left if e.label_ in ACTOR_TYPES and not is_place(e, lo) and not _dateline(doc, e)]
         actors_right = [e for e in right if e.label_ in ACTOR_TYPES and not is_place(e, trigger.end)]
         places = ([e for e in right if is_place(e, trigger.end)] or [e for e in left if is_place(e, lo)]
                   or [e for e in right_far if is_place(e, trigger.end)])

@@ -53,6 +53,8 @@ def labels(refs):
     ("ونددت وزارة الخارجية التركية بالغارات على إدلب.", "Airstrike", [], None, None),
     # a subjectless verb joined to the event before it has that event's doer
     ("نفذت قوى الأمن الداخلي حملة دهم وتفتيش في ذيبان، اعتقلت خلالها سبعة أشخاص.", "Arrest", ["Asayish"], None, None),
+    # a dateline is where the report is from, not who acted
+    ("سوريا.. 6 قتلى بانفجار سيارة مفخخة في مدينة الباب", "Attack", [], None, ["Al-Bab"]),
     # arrests with a count
     ("اعتقلت قوات الأمن التركية 20 شخصاً يشتبه بانتمائهم لتنظيم داعش.", "Arrest", ["Turkey"], None, None),
 ])
