@@ -93,6 +93,11 @@ def _definite(trigger: str) -> bool:
     return word.startswith(("ال", "لل")) or any(word.startswith(c + "ال") for c in _CLITICS)
 
 
+def _without_carried_place(event: EventMention) -> EventMention:
+    """An anaphor's place carried over from nearby text is not news about the event it refers to."""
+    return replace(event, places=()) if event.place_inferred else event
+
+
 def _stated_place(event: EventMention) -> bool:
     return bool(event.places) and not event.place_inferred
 
@@ -134,14 +139,17 @@ def coalesce(events: Sequence[EventMention], ancestors: Callable[[str], list[str
                 # the attack mentioned last (by its latest mention, not its first)
                 best = max(hosts, key=lambda k: max(a.start for a in (merged[k].evidence, *merged[k].more_evidence)))
                 host = merged[best]
-                merged[best] = merge(host, replace(event, type=host.type, certainty=host.certainty), ancestors)
+                merged[best] = merge(host, replace(_without_carried_place(event), type=host.type, certainty=host.certainty),
+                                     ancestors)
                 continue
-        if event.type == "Attack" and not event.agents and not event.targets and " " not in event.trigger.strip():
+        if (event.type == "Attack" and not event.agents and not event.targets and " " not in event.trigger.strip()
+                and not _stated_place(event)):
             specific = [k for k, e in enumerate(merged) if e.type in SPECIFIC_ATTACKS
                         and 0 <= event.evidence.start - e.evidence.end <= ANAPHOR_CHARS]
             if specific:
                 host = merged[specific[-1]]
-                merged[specific[-1]] = merge(host, replace(event, type=host.type, certainty=host.certainty), ancestors)
+                merged[specific[-1]] = merge(host, replace(_without_carried_place(event), type=host.type,
+                                                           certainty=host.certainty), ancestors)
                 continue
         if event.type in VAGUE_TYPES and _definite(event.trigger) and not _stated_place(event):
             # «القتال استمر أمس», «المعركة الحاسمة»: a definite clash noun is the fighting already
@@ -151,7 +159,8 @@ def coalesce(events: Sequence[EventMention], ancestors: Callable[[str], list[str
                        and (not e.date or not event.date or e.date == event.date)]
             if clashes:
                 best = max(clashes, key=lambda k: max(a.start for a in (merged[k].evidence, *merged[k].more_evidence)))
-                merged[best] = merge(merged[best], replace(event, certainty=merged[best].certainty), ancestors)
+                merged[best] = merge(merged[best], replace(_without_carried_place(event), certainty=merged[best].certainty),
+                                     ancestors)
                 continue
         if bare(event):
             earlier = [k for k, e in enumerate(merged) if e.type == event.type]
