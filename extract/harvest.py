@@ -14,7 +14,7 @@ from .coalesce import coalesce
 from .events import SPEECH_ACTS
 from .lexicon import Lexicons
 from .reader import Article
-from .story import place_by_story, section_starts
+from .story import heading_lines, place_by_story, section_starts
 from .records import Anchor, ArticleRecord, Claim, EntityMention, EntityRef, EventMention, Source
 
 _STRIP = "«»“”\"'()[]،,.:؛;!؟? \n\t"
@@ -66,13 +66,14 @@ def anchor(doc: Doc, start: int, end: int, text: str | None = None) -> Anchor:
     return Anchor(b, e, text[b:e])
 
 
-def _sources(frame: dict, lex: Lexicons, outlet: EntityRef | None) -> tuple[Source, ...]:
+def _sources(frame: dict, lex: Lexicons, outlet: EntityRef | None, headline: bool = False) -> tuple[Source, ...]:
     claims = frame["claims"]
     if not claims and frame["type"] in SPEECH_ACTS and frame["agents"]:
         # «نددت الخارجية السورية ...»: a condemnation is its author's own statement
         return (Source(entity_ref(frame["agents"][0], lex)),)
     if not claims:
-        return (Source(outlet, voice=True),) if outlet else ()
+        # a headline announces what the body reports; it is no statement of the outlet's own
+        return (Source(outlet, voice=True),) if outlet and not headline else ()
     out = []
     for claim in claims:
         channel = entity_ref(claim["channel"], lex) if claim.get("channel") is not None else None
@@ -83,14 +84,16 @@ def _sources(frame: dict, lex: Lexicons, outlet: EntityRef | None) -> tuple[Sour
     return tuple(dict.fromkeys(out))
 
 
-def _claims(doc: Doc, frame: dict, lex: Lexicons, outlet: EntityRef | None, text: str) -> list[Claim]:
+def _claims(doc: Doc, frame: dict, lex: Lexicons, outlet: EntityRef | None, text: str,
+            headings: list[tuple[int, int]] = ()) -> list[Claim]:
     """One claim per source of a frame (or one unattributed claim), with the frame's figures."""
     lo, hi = frame["window"]
     trig = frame["trigger"]
+    headline = any(b <= trig.start_char < e for b, e in headings)
     evidence = anchor(doc, min(lo, trig.start), max(hi, trig.end), text)
     agents = tuple(dict.fromkeys(entity_ref(s, lex) for s in frame["agents"]))
     figures = {k: frame[k] for k in ("killed", "injured", "count", "casualties")}
-    sources = _sources(frame, lex, outlet) or (None,)
+    sources = _sources(frame, lex, outlet, headline) or (None,)
     return [Claim(evidence, source, agents, certainty=frame["certainty"], **figures) for source in sources]
 
 
@@ -101,9 +104,10 @@ def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
         EntityMention(entity_ref(s, lex), s.start_char, s.end_char, s.text) for s in doc.spans.get("entities", [])
     )
     events = []
+    headings = heading_lines(article.text)
     for frame in doc._.frames or []:
         parts = [frame, *frame.get("absorbed", [])]
-        claims = tuple(claim for part in parts for claim in _claims(doc, part, lex, outlet, article.text))
+        claims = tuple(claim for part in parts for claim in _claims(doc, part, lex, outlet, article.text, headings))
         first = lambda key: next((p[key] for p in parts if p[key] is not None), None)  # noqa: E731
         events.append(EventMention(
             type=frame["type"],

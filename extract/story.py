@@ -35,17 +35,22 @@ HEADING_WORDS = 8   # a line of at most this many words and no full stop is a (s
 SENTENCE_END = frozenset({".", "؟", "!", ":", "?"})
 
 
-def section_starts(doc: Doc) -> list[int]:
-    """Character offsets where the sections of `doc` start: 0 and every heading line."""
-    starts = [0]
-    text = doc.text
+def heading_lines(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the heading lines of `text`: short lines with no full stop (a title,
+    «معارك الباغوز»)."""
+    out = []
     offset = 0
     for line in text.split("\n"):
         words = sum(1 for w in line.split() if any(ch.isalpha() for ch in w))
         if 0 < words <= HEADING_WORDS and not any(ch in SENTENCE_END for ch in line):
-            starts.append(offset)
+            out.append((offset, offset + len(line)))
         offset += len(line) + 1
-    return sorted(set(starts))
+    return out
+
+
+def section_starts(doc: Doc) -> list[int]:
+    """Character offsets where the sections of `doc` start: 0 and every heading line."""
+    return sorted({0, *(start for start, _ in heading_lines(doc.text))})
 
 
 def _settlement(ref: EntityRef) -> bool:

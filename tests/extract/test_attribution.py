@@ -67,3 +67,11 @@ def test_an_actor_after_a_preposition_is_not_the_speaker(nlp):
     gains = [e for e in record(nlp, text).events if e.type == "TerritorialGain"]
     assert gains and "Islamic State" not in [s for e in gains for s in sources(e)]
 
+
+
+def test_a_headline_is_not_the_outlets_own_statement(nlp):
+    text = ("قسد تسيطر على بلدة هجين\n\n"
+            "قال المتحدث باسم قوات سوريا الديمقراطية مصطفى بالي إن قواته سيطرت على بلدة هجين بعد معارك عنيفة.\n")
+    gains = [e for e in record(nlp, text, outlet="Enab Baladi").events if e.type == "TerritorialGain"]
+    assert gains and "Enab Baladi" not in sources(gains[0])
+    assert "Mustafa Bali" in sources(gains[0])
