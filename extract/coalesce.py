@@ -43,7 +43,8 @@ def compatible(a: EventMention, b: EventMention, ancestors: Callable[[str], list
         return False
     # compatible is not enough: the two must share something positive
     shared_agent = bool(_keys(a.agents) & _keys(b.agents))
-    shared_place = bool(a.places and b.places)
+    # the same place, not merely one inside the other («في شرق سوريا» is not «في الباغوز»)
+    shared_place = bool(_keys(a.places) & _keys(b.places))
     same_date = a.date is not None and a.date == b.date
     same_count = a.count is not None and a.count == b.count   # «ثلاثة آلاف» twice is one surrender
     return shared_agent or shared_place or same_date or same_count

@@ -178,3 +178,9 @@ def test_a_definite_clash_noun_is_the_fighting_already_reported(nlp):
     found = events(nlp, "اندلعت اشتباكات عنيفة بين قسد وتنظيم داعش في بلدة هجين. "
                         "وذكر مصدر عسكري أن القتال استمر أمس، وأن المعركة الحاسمة لم تنته بعد.")
     assert [e.type for e in found].count("ArmedClash") == 1
+
+
+def test_a_country_wide_figure_is_not_the_towns_evacuation(nlp):
+    found = events(nlp, "وقال بالي إن قواتنا استكملت إجلاء المدنيين من بلدة الباغوز. "
+                        "وبحسب المرصد السوري لحقوق الإنسان، خرج نحو 52 ألف شخص منذ كانون الأول من مناطق سيطرة التنظيم في سوريا.")
+    assert [e.type for e in found].count("Evacuation") == 2
