@@ -78,6 +78,8 @@ def test_roles(nlp, text, etype, agents, targets, places):
     ("لم تشن الطائرات أي غارات على المدينة.", "Airstrike", "negated"),
     ("ولا يزال التنظيم يشن هجمات عكسية.", "Attack", "asserted"),     # لا يزال = still, not a negation
     ("هناك وحدة خاصة لإجلاء المدنيين في حال تبين وجودهم.", "Evacuation", "uncertain"),   # a condition after the event
+    ("لوّح الرئيس التركي بإطلاق عملية برية ضد قوات سوريا الديمقراطية.", "Attack", "uncertain"),   # a threat
+    ("غادرت عشرات العائلات مخيم الهول صباح اليوم.", "Evacuation", "asserted"),
 ])
 def test_certainty(nlp, text, etype, certainty):
     found = [e for e in events(nlp, text) if e.type == etype]
