@@ -41,11 +41,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 QUERY_DIR = ROOT / "graph" / "queries"
-TIMED_QUERIES = {   # name → query file
+TIMED_QUERIES = {   # name → query file (network_from_store is timed apart: the `eventkg network` path)
     "who_did_what_at": QUERY_DIR / "who_did_what_at.rq",
     "conflicting_claims": QUERY_DIR / "conflicting_claims.rq",
     "actor_pairs": Path(__file__).resolve().parent / "queries" / "actor_pairs.rq",
     "actor_interactions": QUERY_DIR / "actor_interactions.rq",
+    "actor_network": QUERY_DIR / "actor_network.rq",
 }
 
 
@@ -229,6 +230,13 @@ def store_case(backend: str, size: int, records_file: Path, work: Path, places: 
 
     records = pickle.loads(records_file.read_bytes())
     location = work / f"{backend}-{size}"
+    partial = work / f"{backend}-{size}.partial.json"
+
+    def step(what: str) -> None:   # progress on stderr, and the figures so far in case the process dies
+        print(f"    {backend} {size:,}: {what} (peak {peak_mib():,.0f} MiB)", file=sys.stderr, flush=True)
+        partial.write_text(json.dumps(result, default=str))
+
+    result: dict = {"backend": backend, "articles": size}
     shutil.rmtree(location, ignore_errors=True)
     store = OxigraphStore(location) if backend == "oxigraph" else MemoryStore()
     triples = 0
@@ -262,22 +270,34 @@ def store_case(backend: str, size: int, records_file: Path, work: Path, places: 
         store.flush()   # after bulk loads this also compacts the store (see OxigraphStore.flush)
         writing += time.perf_counter() - began
     load_s = time.perf_counter() - started
-    result = {"backend": backend, "articles": size, "triples": triples, "load s": load_s,
-              "load triples/s": triples / load_s, "store write triples/s": triples / writing,
-              "peak MiB after load": peak_mib()}
+    result.update({"triples": triples, "load s": load_s,
+                   "load triples/s": triples / load_s, "store write triples/s": triples / writing,
+                   "peak MiB after load": peak_mib()})
+    step(f"loaded {triples:,} triples in {load_s:,.0f} s")
+    started_summaries = time.perf_counter()
+    # the build's summaries (graph/build.py `summarise`): mentions read once, canonical events, actor network
+    from graph.canonical import fetch_mentions, link_canonical_events
+    from graph.network import materialise_network
     try:
-        from graph.canonical import link_canonical_events
-    except ImportError:
-        result["canonical"] = "graph/canonical.py not present: skipped"
-    else:
-        started = time.perf_counter()
-        try:
-            with time_limit(canonical_limit):
-                result["canonical events"] = link_canonical_events(store)
-            result["canonical s"] = time.perf_counter() - started
-        except QueryTimeout:
-            result["canonical s"] = f"> {canonical_limit} s"
+        with time_limit(canonical_limit):
+            began = time.perf_counter()
+            mentions = fetch_mentions(store)
+            result["mentions"] = len(mentions)
+            result["read mentions s"] = time.perf_counter() - began
+            step(f"read {len(mentions):,} mentions")
+            began = time.perf_counter()
+            result["canonical events"] = link_canonical_events(store, mentions)
+            result["canonical linking s"] = time.perf_counter() - began
+            step(f"linked {result['canonical events']:,} canonical events")
+            began = time.perf_counter()
+            result["network actors + edges"] = materialise_network(store, mentions)
+            result["network materialising s"] = time.perf_counter() - began
+            del mentions
+            result["canonical s"] = time.perf_counter() - started_summaries
+    except QueryTimeout:
+        result["canonical s"] = f"> {canonical_limit} s"
     result["peak MiB after canonical"] = peak_mib()
+    step(f"canonical linking: {result.get('canonical s')}")
     if backend == "oxigraph":
         result["disk MiB"] = sum(f.stat().st_size for f in location.iterdir()) / 2**20
 
@@ -292,6 +312,17 @@ def store_case(backend: str, size: int, records_file: Path, work: Path, places: 
             bindings = {"place": bind_value(place)} if place else None
             result[f"{key} s"], result[f"{key} rows"] = timed_query(store, text, bindings, repeat, limit)
             result[f"peak MiB after {key}"] = peak_mib()
+            step(f"{key}: {result[f'{key} s']}")
+    # what `eventkg network` does without filters: read the materialised network into networkx
+    from graph.network import network_from_store
+    class Sized:   # timed_query's interface: .query(text, bindings).rows
+        def query(self, *_):
+            network = network_from_store(store)
+            return QueryResult([], [None] * (network.number_of_nodes() + network.number_of_edges()))
+
+    from graph.store import QueryResult
+    result["network_from_store s"], result["network_from_store rows"] = timed_query(Sized(), "", None, repeat, limit)
+    step(f"network_from_store: {result['network_from_store s']}")
     result["peak MiB"] = peak_mib()
     del store
     shutil.rmtree(location, ignore_errors=True)
@@ -304,9 +335,14 @@ def run_store_case(backend: str, size: int, records_file: Path, work: Path, plac
     command = [sys.executable, __file__, "--store-case", f"{backend}:{size}", "--records", str(records_file),
                "--work", str(work), "--places", ",".join(places), "--repeat", str(repeat),
                "--query-timeout", str(limit), "--canonical-timeout", str(canonical_limit)]
-    done = subprocess.run(command, capture_output=True, text=True)
+    partial = work / f"{backend}-{size}.partial.json"
+    partial.unlink(missing_ok=True)
+    # the child's stderr (its progress) passes through; its stdout is the result
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
-        return {"backend": backend, "articles": size, "error": done.stderr.strip().splitlines()[-1:]}
+        figures = json.loads(partial.read_text()) if partial.is_file() else {"backend": backend, "articles": size}
+        figures["error"] = f"the case process exited with status {done.returncode} after the figures shown"
+        return figures
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -342,23 +378,29 @@ def report(extraction: dict | None, cases: list[dict], rdflib_max: int) -> str:
         lines.append("")
     lines.append("## Stores")
     lines.append("")
-    query_keys = list(dict.fromkeys(k[:-2] for c in cases for k in c if k.endswith(" s") and k[:-2].split(" @ ")[0] in TIMED_QUERIES))
-    lines.append("| articles | backend | triples | load triples/s (records → store) | store write triples/s | canonical linking | "
-                 + " | ".join(query_keys) + " | peak memory |")
-    lines.append("|---" * (7 + len(query_keys)) + "|")
+    query_keys = list(dict.fromkeys(k[:-2] for c in cases for k in c if k.endswith(" s") and k[:-2].split(" @ ")[0] in [*TIMED_QUERIES, "network_from_store"]))
+    lines.append("| articles | backend | triples | load triples/s (records → store) | store write triples/s | summaries (canonical events + network) | "
+                 + " | ".join(query_keys) + " | peak memory | disk |")
+    lines.append("|---" * (8 + len(query_keys)) + "|")
+    errors = []
     for case in cases:
-        if "error" in case:
-            lines.append(f"| {case['articles']:,} | {case['backend']} | error: {case['error']} |")
+        if "triples" not in case:
+            lines.append(f"| {case['articles']:,} | {case['backend']} | error: {case.get('error')} |")
             continue
+        if "error" in case:   # cut short: what it measured before, then the error under the table
+            errors.append(f"note: {case['backend']}, {case['articles']:,} articles: {case['error']}")
         cells = []
         for key in query_keys:
             value = case.get(f"{key} s")
             cells.append(_fmt(value, "ms" if key.startswith("who_did_what_at") else "s")
                          + (f" ({case.get(f'{key} rows', 0):,} rows)" if isinstance(value, float) else ""))
+        peak = max((v for k, v in case.items() if k.startswith("peak MiB") and isinstance(v, (int, float))), default=0)
+        disk = f"{case['disk MiB']:,.0f} MiB" if "disk MiB" in case else "–"
         lines.append(f"| {case['articles']:,} | {case['backend']} | {case['triples']:,} | {case['load triples/s']:,.0f} | "
                      f"{case.get('store write triples/s', 0):,.0f} | "
-                     f"{_fmt(case.get('canonical s'), 's')} | " + " | ".join(cells) + f" | {case['peak MiB'] / 1024:.2f} GiB |")
-    by = {(c["backend"], c["articles"]): c for c in cases if "error" not in c}
+                     f"{_fmt(case.get('canonical s'), 's')} | " + " | ".join(cells) + f" | {peak / 1024:.2f} GiB | {disk} |")
+    lines += errors
+    by = {(c["backend"], c["articles"]): c for c in cases if "triples" in c}
     ratios = []
     for (backend, size), ox_case in sorted(by.items()):
         rd = by.get(("rdflib", size))
@@ -381,6 +423,13 @@ def report(extraction: dict | None, cases: list[dict], rdflib_max: int) -> str:
     for key, note in sorted(skipped.items()):
         lines.append(f"note: {key.removesuffix(' s')}: {note}")
     return "\n".join(lines)
+
+
+def write_json(path: Path, extraction: dict | None, cases: list[dict], complete: bool) -> None:
+    """All figures so far as JSON, written atomically (`complete` is false while cases remain)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"complete": complete, "extraction": extraction, "stores": cases}, indent=2, default=str))
+    tmp.replace(path)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -426,6 +475,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"extracting {args.extract_articles} generated articles ...", file=sys.stderr)
         extraction, records = bench_extraction(corpus, [int(n) for n in args.processes.split(",")], args.profile)
         records_file.write_bytes(pickle.dumps(records))
+    if args.json:
+        write_json(args.json, extraction, [], complete=False)
     places = args.places.split(",") if args.places else busiest_places(records)
     print(f"who_did_what_at places: {', '.join(places)}", file=sys.stderr)
 
@@ -437,13 +488,15 @@ def main(argv: list[str] | None = None) -> None:
             print(f"store: {backend}, {size:,} articles ...", file=sys.stderr)
             cases.append(run_store_case(backend, size, records_file, work, places, args.repeat, args.query_timeout,
                                         args.canonical_timeout))
-            print(f"  {json.dumps(cases[-1])}", file=sys.stderr)
+            print(f"  {json.dumps(cases[-1])}", file=sys.stderr, flush=True)
+            if args.json:   # partial figures after every case: a long run cut short keeps what it measured
+                write_json(args.json, extraction, cases, complete=False)
     print(report(extraction, cases, args.rdflib_max))
     if extraction and extraction.get("profile"):
         print("\n## Extraction hot spots (cProfile, cumulative)\n")
         print("\n".join(extraction["profile"]))
     if args.json:
-        args.json.write_text(json.dumps({"extraction": extraction, "stores": cases}, indent=2, default=str))
+        write_json(args.json, extraction, cases, complete=True)
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
 

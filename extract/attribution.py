@@ -60,6 +60,10 @@ class _Sentence(NamedTuple):
 
 
 RELATIVES = frozenset({"التي", "الذي", "الذين", "والتي", "والذي"})
+NOT_SPEAKER_PREPOSITIONS = frozenset(match_key(w) for w in "على ضد إلى الى مع بين حول بشأن تجاه".split())
+# bodies an unnamed source may speak for, and the words that say it is one of theirs
+BODY_TYPES = frozenset({"ArmedGroup", "StateForce", "GovernmentBody", "Organization"})
+MEMBERSHIP = frozenset(match_key(w) for w in "في من داخل لدى ضمن".split())
 
 
 class Attribution:
@@ -82,7 +86,8 @@ class Attribution:
                 break
         starts = _cached_starts(doc, entities)
         window = entities[bisect.bisect_left(starts, start):bisect.bisect_left(starts, limit)]
-        inside = [e for e in window if e.label_ in SPEAKER_TYPES]
+        # «إعلان الانتصار على داعش»: an actor after على / ضد / مع is what is said, not who says it
+        inside = [e for e in window if e.label_ in SPEAKER_TYPES and not self._object_of_preposition(doc, e, start)]
         # «قال بالي لرويترز», «وقال لوكالة فرانس برس»: the ل-governed outlet is the channel
         channels = [e for e in inside if e.label_ == "MediaOutlet" and _lam_governed(doc, e)]
         speakers = [e for e in inside if e not in channels]
@@ -92,6 +97,26 @@ class Attribution:
         speaker = person or speakers[0]
         return speaker, (channels[0] if channels else None), limit
 
+    @staticmethod
+    def _source_in(doc: Doc, anon: Span, body: Span) -> bool:
+        """Whether `body` is the organisation an unnamed source belongs to: it follows the
+        source phrase within three words, introduced by في / من / بـ / داخل / لدى."""
+        if body.label_ not in BODY_TYPES or not 0 <= body.start - anon.end <= 3:
+            return False
+        table = token_table(doc)
+        first, first_norm = table.texts[body.start], table.norms[body.start]
+        clitic = first[:1] in ("ب",) and not first_norm.startswith("ب")
+        return clitic or not MEMBERSHIP.isdisjoint(table.norms[anon.end:body.start])
+
+    @staticmethod
+    def _object_of_preposition(doc: Doc, span: Span, lo: int) -> bool:
+        table = token_table(doc)
+        texts = table.texts
+        j = span.start - 1
+        while j >= lo and texts[j] in ("«", "“", '"', "(", "”", "»"):
+            j -= 1
+        return j >= lo and table.norms[j] in NOT_SPEAKER_PREPOSITIONS
+
     def _clause_start(self, doc: Doc, index: int, sent_start: int) -> int:
         norms = token_table(doc).norms
         for i in range(index - 1, sent_start - 1, -1):
@@ -100,9 +125,14 @@ class Attribution:
         return sent_start
 
     def _speaker_before(self, doc: Doc, verb_start: int, entities: list[Span], sent_start: int) -> Span | None:
+        texts = token_table(doc).texts
         starts = _cached_starts(doc, entities)
         window = entities[bisect.bisect_left(starts, max(sent_start, verb_start - 12)):bisect.bisect_left(starts, verb_start)]
-        before = [e for e in window if e.end <= verb_start and verb_start - e.end <= 4 and e.label_ in SPEAKER_TYPES]
+        # «... على تنظيم داعش خلال أسبوع، وقال»: neither an object nor a name behind a comma
+        # is the subject of the verb
+        before = [e for e in window if e.end <= verb_start and verb_start - e.end <= 4 and e.label_ in SPEAKER_TYPES
+                  and not self._object_of_preposition(doc, e, sent_start)
+                  and not any(texts[i] in ("،", ",", "؛") for i in range(e.end, verb_start))]
         return before[-1] if before else None
 
     def __call__(self, doc: Doc) -> Doc:
@@ -134,6 +164,9 @@ class Attribution:
                         speaker = self._speaker_before(doc, cue.start, entities, sent.start)
                         if speaker is None:
                             anon = next((a for a in near if sent.start <= a.start and a.end <= cue.start and cue.start - a.end <= 3), None)
+                    if anon is not None and speaker is not None and self._source_in(doc, anon, speaker):
+                        # «مصدر عسكري في قسد», «قيادي في الجيش الوطني»: an unnamed member speaks for the body
+                        anon = None
                     if anon is not None and (speaker is None or anon.start < speaker.start):
                         frame["anonymous"] = anon.text
                         speaker = None

@@ -43,7 +43,8 @@ def compatible(a: EventMention, b: EventMention, ancestors: Callable[[str], list
         return False
     # compatible is not enough: the two must share something positive
     shared_agent = bool(_keys(a.agents) & _keys(b.agents))
-    shared_place = bool(a.places and b.places)
+    # the same place, not merely one inside the other («في شرق سوريا» is not «في الباغوز»)
+    shared_place = bool(_keys(a.places) & _keys(b.places))
     same_date = a.date is not None and a.date == b.date
     same_count = a.count is not None and a.count == b.count   # «ثلاثة آلاف» twice is one surrender
     return shared_agent or shared_place or same_date or same_count
@@ -68,7 +69,8 @@ def merge(a: EventMention, b: EventMention, ancestors: Callable[[str], list[str]
         casualties=a.casualties if a.casualties is not None else b.casualties,
         sources=_union(a.sources, b.sources),
         more_evidence=_union(a.more_evidence, (b.evidence, *b.more_evidence)),
-        place_inferred=a.place_inferred and b.place_inferred,
+        # inferred unless one side stated its place (a side with no place states nothing)
+        place_inferred=not any(e.places and not e.place_inferred for e in (a, b)),
         claims=a.claims + b.claims,
     )
 
@@ -82,7 +84,35 @@ def bare(event: EventMention) -> bool:
 # A generic «الهجوم» right after a specific attack is that attack («تفجير انتحاري ... الهجوم أوقع»).
 SPECIFIC_ATTACKS = frozenset({"SuicideBombing", "ChemicalAttack", "Airstrike", "Shelling"})
 ANAPHOR_CHARS = 400
-# «المعركة», «القتال» with nobody, nowhere and no time is the story's fighting in general, not an event.
+VIOLENT = frozenset({"Attack", "SuicideBombing", "ChemicalAttack", "Airstrike", "Shelling"})
+_CLITICS = ("و", "ف", "ب", "ل", "وب", "ول", "فب", "فل")
+
+
+def _definite(trigger: str) -> bool:
+    """Whether a trigger's first word carries the article («المعركة», «والقتال», «للقصف»)."""
+    word = trigger.strip().split(" ")[0]
+    return word.startswith(("ال", "لل")) or any(word.startswith(c + "ال") for c in _CLITICS)
+
+
+def _without_carried_place(event: EventMention) -> EventMention:
+    """An anaphor's place carried over from nearby text is not news about the event it refers to."""
+    return replace(event, places=()) if event.place_inferred else event
+
+
+def _stated_place(event: EventMention) -> bool:
+    return bool(event.places) and not event.place_inferred
+
+
+def _definite_anaphor(event: EventMention) -> bool:
+    """A definite attack noun («الهجوم», «بالتفجير», «السيارة المفخخة») stating no place or date."""
+    # «السيارة المفخخة»: a phrase is definite by its first word
+    if event.type not in VIOLENT or event.date or (event.places and not event.place_inferred):
+        return False
+    return _definite(event.trigger)
+
+
+# A definite «المعركة», «القتال» with nobody, nowhere and no time is the story's fighting in general,
+# not an event; «واشتبكوا مع عناصره», «اشتباكات متقطعة» are.
 VAGUE_TYPES = frozenset({"ArmedClash"})
 
 
@@ -96,12 +126,42 @@ def coalesce(events: Sequence[EventMention], ancestors: Callable[[str], list[str
     """
     merged: list[EventMention] = []
     for event in events:
-        if event.type == "Attack" and not event.agents and not event.targets and " " not in event.trigger.strip():
+        if _definite_anaphor(event):
+            # «الهجوم», «التفجير»: a definite attack noun with no place or time of its own is the
+            # attack already reported, however far back («... وراء التفجير», «واصفاً الهجوم»)
+            # a denial («نفت قسد مسؤوليتها عن التفجير») joins the attack as a claim, without its
+            # denier becoming a doer
+            if event.certainty == "negated":
+                event = replace(event, agents=())
+            hosts = [k for k, e in enumerate(merged) if e.type in VIOLENT
+                     and (e.type == event.type or event.type == "Attack")
+                     and (not e.agents or not event.agents or _keys(e.agents) & _keys(event.agents))]
+            if hosts:
+                # the attack mentioned last (by its latest mention, not its first)
+                best = max(hosts, key=lambda k: max(a.start for a in (merged[k].evidence, *merged[k].more_evidence)))
+                host = merged[best]
+                merged[best] = merge(host, replace(_without_carried_place(event), type=host.type, certainty=host.certainty),
+                                     ancestors)
+                continue
+        if (event.type == "Attack" and not event.agents and not event.targets and " " not in event.trigger.strip()
+                and not _stated_place(event)):
             specific = [k for k, e in enumerate(merged) if e.type in SPECIFIC_ATTACKS
                         and 0 <= event.evidence.start - e.evidence.end <= ANAPHOR_CHARS]
             if specific:
                 host = merged[specific[-1]]
-                merged[specific[-1]] = merge(host, replace(event, type=host.type, certainty=host.certainty), ancestors)
+                merged[specific[-1]] = merge(host, replace(_without_carried_place(event), type=host.type,
+                                                           certainty=host.certainty), ancestors)
+                continue
+        if event.type in VAGUE_TYPES and _definite(event.trigger) and not _stated_place(event):
+            # «القتال استمر أمس», «المعركة الحاسمة»: a definite clash noun is the fighting already
+            # reported when nothing it states contradicts it
+            clashes = [k for k, e in enumerate(merged) if e.type == event.type
+                       and (not e.agents or not event.agents or _keys(e.agents) & _keys(event.agents))
+                       and (not e.date or not event.date or e.date == event.date)]
+            if clashes:
+                best = max(clashes, key=lambda k: max(a.start for a in (merged[k].evidence, *merged[k].more_evidence)))
+                merged[best] = merge(merged[best], replace(_without_carried_place(event), certainty=merged[best].certainty),
+                                     ancestors)
                 continue
         if bare(event):
             earlier = [k for k, e in enumerate(merged) if e.type == event.type]
@@ -109,7 +169,7 @@ def coalesce(events: Sequence[EventMention], ancestors: Callable[[str], list[str
                 host = merged[earlier[-1]]
                 merged[earlier[-1]] = merge(host, replace(event, certainty=host.certainty), ancestors)
                 continue
-            if event.type in VAGUE_TYPES:
+            if event.type in VAGUE_TYPES and _definite(event.trigger):
                 continue
         for k, existing in enumerate(merged):
             if compatible(existing, event, ancestors):

@@ -1,10 +1,11 @@
-"""In-document coreference: later surnames, and definite descriptions standing for a named actor.
+"""In-document coreference: later surnames, and definite descriptions standing for a named actor or place.
 
 Adds to `doc.spans["entities"]` mentions whose `kb_id_` is their antecedent's:
 - a person's last name alone after the full name (بالي → مصطفى بالي);
 - a description such as التنظيم / الوزارة / المرصد (from descriptions.tsv) → the most recent
   preceding entity of the description's type whose Arabic name contains the head word, else
-  the most recent entity of that type within `max_distance` tokens.
+  the most recent entity of that type within `max_distance` tokens; a place description
+  (البلدة، القرية، المخيم) only stands for a place of the subtypes its row lists.
 Acronyms and short names (قسد) are gazetteer aliases and need no rule here.
 """
 from __future__ import annotations
@@ -42,6 +43,16 @@ class Coreference:
             return frozenset()
         return frozenset(match_key(t) for alias in entry.aliases for t in alias.split())
 
+    def _subtype_fits(self, span: Span, subtypes: set[str], head: str | None) -> bool:
+        """«القرية» stands for a village or town: a known place of those subtypes, or a new one
+        introduced by the same noun («قرية الشعفة»)."""
+        entry = self.lexicons.gazetteer.get(span.kb_id_)
+        if entry is not None:
+            return entry.subtype in subtypes
+        texts = token_table(span.doc).texts
+        around = [texts[span.start]] + ([texts[span.start - 1]] if span.start > 0 else [])
+        return head is not None and any(match_key(t) == head for t in around)
+
     def __call__(self, doc: Doc) -> Doc:
         table = token_table(doc)
         texts, norms = table.texts, table.norms
@@ -71,12 +82,14 @@ class Coreference:
             row = self.lexicons.phrases["descriptions"][int(row_id)]
             head = match_key(row["head_word"]) if row["head_word"] else None
             wanted = set(row["entity_type"].split("|"))
+            subtypes = set(row["subtypes"].split("|")) if row["subtypes"] else None
             # entities are sorted by start: everything before the description, nearest last
             before: list[int] = []
             for k in range(bisect.bisect_left(starts, desc_start) - 1, -1, -1):
                 if len(before) == ANTECEDENTS:
                     break
-                if rows[k][1] <= desc_start and rows[k][2] in wanted:
+                if rows[k][1] <= desc_start and rows[k][2] in wanted and (
+                        subtypes is None or self._subtype_fits(entities[k], subtypes, head)):
                     before.append(k)
             before.reverse()
             chosen = None

@@ -24,7 +24,7 @@ from .token_table import remember, span_rows, token_table
 _NAME_TOKEN = re.compile(r"^[\u0621-\u064A\u0640\u064B-\u0652\u0670A-Za-z0-9]+$")
 # First words of compound place names: the next word belongs to the name (الشيخ حمد، تل أبيض).
 COMPOUND_PLACE_STARTS = frozenset(
-    "شيخ تل عين دير كفر جسر معره خان راس بير بئر ابو ام بني حي سوق باب جبل وادي قصر مزرعه".split()
+    "شيخ تل عين دير كفر جسر معره خان راس بير بئر ابو ام بني حي سوق باب جبل وادي قصر مزرعه عرب بيت قلعه مرج".split()
 )
 # Heads kept inside the place's name (gold and users write «مخيم الهول», «مسجد التوحيد»).
 NAMED_PLACE_KINDS = frozenset({"named_place"})
@@ -102,11 +102,33 @@ class EntityRecognizer:
             end += 1
         return end
 
+    def _place_name_start(self, doc: Doc, i: int, cue_start: int, cue_row: str) -> bool:
+        """Whether token `i`, right after a place noun (the cue at `cue_start`, row `cue_row` of
+        place_cues.tsv), can begin a new place's name.
+
+        Not a word joined by و or a preposition («قرى ومنشآت», «سوق للخضار», «حاجز بالأسلحة»),
+        nor an indefinite nisba adjective («أحياء سكنية», «سوق شعبي»); after a noun such as سوق /
+        محطة / حاجز a new name must be definite («سوق الهال»), since those nouns are mostly
+        followed by a description («محطة كهرباء»)."""
+        table = token_table(doc)
+        text, norm = table.texts[i].lstrip("ـ"), table.norms[i]
+        if text.startswith(("و", "لل", "بال", "كال", "فال")):
+            return False
+        # «الأحياء السكنية», «البلدة القديمة»: after a definite noun comes its adjective, not a name
+        head = table.texts[cue_start]
+        if head.startswith(("ال", "لل")) or head[1:3] == "ال":
+            return False
+        definite = text.startswith("ال")
+        if not definite and norm.endswith(("ي", "يه")) and len(norm) >= 4:
+            return False
+        row = self.lexicons.phrases["place_cues"][int(cue_row)]
+        return definite or row["names"] == "bare"
+
     # -- pipe ------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
         strings = doc.vocab.strings
         table = token_table(doc)
-        norms, is_alpha = table.norms, table.is_alpha
+        norms = table.norms
         # (start, end, label, kb_id) rows; Span objects are made for the entities kept only
         known: list[tuple[int, int, str, str]] = []
         labels = self._labels
@@ -123,7 +145,8 @@ class EntityRecognizer:
                 if country and country in self.lexicons.gazetteer:
                     known.append((i, j + 1, "Country", country))
                     break
-                if not is_alpha[j] or norms[j] in self.stop_function:
+                # the normalised form: a shadda («ومسيّرة») is not a letter to is_alpha
+                if not norms[j].isalpha() or norms[j] in self.stop_function:
                     break
         known = longest_first(known)
         taken = {i for start, end, _, _ in known for i in range(start, end)}
@@ -174,7 +197,7 @@ class EntityRecognizer:
                     start -= 1
                 if end - start >= 2:
                     add(start, end, "Person")
-        for cue_start, cue_end, label, _ in span_rows(doc, "place_cues"):
+        for cue_start, cue_end, label, row_id in span_rows(doc, "place_cues"):
             if label not in ("place_noun", "named_place"):
                 continue
             start, end, quoted = self._name_range(doc, cue_end, taken, cue_tokens, 1)
@@ -185,7 +208,7 @@ class EntityRecognizer:
                         end += 1
                     elif texts[end].startswith("ال") and norms[end].endswith(("ي", "يه")) and self._namelike(doc, end, taken, cue_tokens):
                         end += 1
-            if end > start:
+            if end > start and (quoted or self._place_name_start(doc, start, cue_start, row_id)):
                 if label == "named_place":
                     start = cue_start
                 add(start, end, "Place")

@@ -110,20 +110,25 @@ class GoldIndex:
         return None
 
 
-def _pred_labels(refs: Iterable[EntityRef], index: GoldIndex) -> set[str]:
+def _pred_labels(refs: Iterable[EntityRef], index: GoldIndex, surfaces: dict[str, set[str]] | None = None) -> set[str]:
     out = set()
     for ref in refs:
-        out.add(index.label_of(ref) or f"?{ref.key}")
+        out.add(index.label_of(ref, (surfaces or {}).get(ref.key, ())) or f"?{ref.key}")
     return out
 
 
-def _event_labels(event: EventMention, index: GoldIndex) -> dict[str, set[str]]:
+def _event_labels(event: EventMention, index: GoldIndex, surfaces: dict[str, set[str]] | None = None) -> dict[str, set[str]]:
+    """Gold labels of an event's roles; `surfaces` (entity key → texts it was written as) lets a
+    rule-found name match as it does in the entity score."""
     return {
-        "agent": _pred_labels(event.agents, index),
-        "target": _pred_labels(event.targets, index),
-        "place": _pred_labels(event.places, index),
-        # unnamed sources («مصادر محلية») are not entities in the gold schema
-        "source": _pred_labels([s.entity for s in event.sources if s.entity.type != "AnonymousSource"], index),
+        "agent": _pred_labels(event.agents, index, surfaces),
+        "target": _pred_labels(event.targets, index, surfaces),
+        "place": _pred_labels(event.places, index, surfaces),
+        # unnamed sources («مصادر محلية») are not entities in the gold schema; one that spoke to
+        # an outlet («مصدر أمني لنورث برس») is credited to that outlet
+        "source": _pred_labels([s.entity if s.entity.type != "AnonymousSource" else s.channel
+                                for s in event.sources if s.entity.type != "AnonymousSource" or s.channel], index,
+                               surfaces),
     }
 
 
@@ -155,7 +160,7 @@ def score_article(record: ArticleRecord, gold: dict, text: str) -> Score:
         at = text.find(ev["evidence"])
         gold_spans.append((at, at + len(ev["evidence"])) if at >= 0 else (-1, -1))
     preds = list(record.events)
-    pred_labels = [_event_labels(e, index) for e in preds]
+    pred_labels = [_event_labels(e, index, surfaces) for e in preds]
     candidates = []
     for gi, ev in enumerate(gold_events):
         for pi, pe in enumerate(preds):

@@ -29,6 +29,7 @@ from .token_table import span_list, span_rows, token_table
 
 # the key of a token's text as a lexicon writes it (texts repeat: computed once each)
 _match_key = functools.lru_cache(maxsize=1 << 16)(match_key)
+
 # People speak and command, but the doers and targets of events in this domain are bodies.
 ACTOR_TYPES = frozenset({"ArmedGroup", "StateForce", "Country", "GovernmentBody"})
 PLACE_TYPES = frozenset({"Place", "Country"})
@@ -44,11 +45,19 @@ NO_IDAFA_AGENT = frozenset({"Evacuation", "Killing", "Surrender"})
 CLAUSE_OPENERS = frozenset({"ان", "انه", "انها", "انهم", ":"})
 SKIP = frozenset({"«", "»", "“", "”", '"', "(", ")", "،", ","})
 # Heads between a preposition and the actor it governs: «من طيران التحالف», «على مواقع تنظيم داعش».
-HEADS = frozenset(match_key(w) for w in "تنظيم قوات طيران طائرات عناصر مقاتلي مقاتلو جنود مواقع أهداف مقرات جيش ميليشيا ميليشيات فصائل خلايا".split())
+HEADS = frozenset(match_key(w) for w in "تنظيم قوات طيران طائرات عناصر مقاتلي مقاتلو جنود مواقع أهداف مقرات جيش ميليشيا ميليشيات فصائل خلايا وحدات مجموعات دوريات أرتال".split())
+# Attack masdars whose لـ-phrase names the doer (قصف لقوات النظام), unlike مداهمات ... لمنازل
+LAM_DOER = frozenset({"Shelling", "Airstrike", "Attack", "SuicideBombing", "ChemicalAttack"})
+# «وحدات من الجيش»: a head and a partitive من may stand between a verb and its subject
+PARTITIVE = match_key("من")
 # «غارات جوية إسرائيلية»: an adjective that may stand between a trigger and its nisba
 AIR_WORDS = frozenset({"جويه", "جوي", "صاروخيه", "مدفعيه", "جديده", "عنيفه", "مكثفه"})
 # words ending in نا that are not «our/we»
 NOT_FIRST_PERSON = frozenset({"هنا", "احيانا", "مجانا", "امكانا", "ايمانا", "لبنانا", "ضمانا", "حنا", "سنا"})
+# Events whose unstated subject is the doer of the event joined before them (واعتقلوا، ثم سيطرت)
+CARRIED_SUBJECT = frozenset({"Arrest", "Raid", "ArmedClash", "TerritorialGain", "Shelling", "Airstrike", "Attack",
+                             "Execution", "HostageRelease"})
+JOINERS = frozenset(match_key(w) for w in "ثم خلالها خلاله حيث".split())
 # «بين الطرفين»: the two sides of the fighting last reported
 BOTH_SIDES = frozenset({"طرفين", "جانبين"})
 BOTH_SIDES_MARK = "both-sides"
@@ -56,7 +65,28 @@ RELATIVE_PRONOUNS = frozenset({"الذي", "التي", "الذين", "اللذي
 GOVERNING_ROLES = frozenset({"governing", "target", "place", "between", "agent_by"})
 
 
+# «في شرق سورية»: a country or governorate named by a direction says roughly where, not the place
+DIRECTIONS = frozenset(match_key(w) for w in "شرق شرقي غرب غربي شمال شمالي جنوب جنوبي وسط".split())
+
+_GOVERNORATE_WORDS = (match_key("محافظة"), match_key("ريف"))
+
 CONTAINMENT = frozenset({"ريف", "شرق", "شرقي", "غرب", "غربي", "شمال", "شمالي", "جنوب", "جنوبي", "محافظه", "في", "قرب", "منطقه"})
+
+
+DATELINE_MARKS = frozenset({"..", "...", "…", ":", "–", "-", "—"})
+
+
+def _dateline(doc: Doc, span: Span) -> bool:
+    """«سوريا.. 6 قتلى», «دير الزور – نورث برس»: a name opening a line and cut off by a dateline
+    mark says where the report is from, not who acted."""
+    return _dateline_at(token_table(doc), span.start, span.end)
+
+
+def _dateline_at(table, start: int, end: int) -> bool:
+    """`_dateline` for the tokens [start, end) (a token's whitespace_ is a space or nothing)."""
+    texts = table.texts
+    at_line_start = start == 0 or "\n" in texts[start - 1]
+    return at_line_start and end < table.n and texts[end] in DATELINE_MARKS
 
 
 def located_by_earlier(place: Span, places: list[Span]) -> bool:
@@ -101,11 +131,12 @@ class EventFrames:
     """Pipe: triggers → typed event frames with roles, numbers, date, source and certainty."""
 
     def __init__(self, nlp: Language, name: str, data_dir: str, window: int, hedge_window: int,
-                 negation_window: int, place_memory: int):
+                 negation_window: int, place_memory: int, place_window: int = 24):
         self.name = name
         self.place_memory = place_memory
         self.lex = lex = load_lexicons(data_dir)
         self.window = window
+        self.place_window = place_window
         self.hedge_window = hedge_window
         self.negation_window = negation_window
         self.role_cues: dict[str, str] = {match_key(r["form"]): r["role"] for r in lex.role_cues}
@@ -125,8 +156,6 @@ class EventFrames:
 
     # -- typing --------------------------------------------------------------
     def _refine(self, doc: Doc, trigger: Span, etype: str) -> str:
-        if len(trigger) > 1:
-            return etype  # a phrase («قصف مدفعي», «هجوم انتحاري») already says its type
         table = token_table(doc)
         norms = table.norms
         start, end = trigger.start, trigger.end
@@ -134,11 +163,14 @@ class EventFrames:
         reach = self._type_cue_reach.get(etype)
         if reach is None or reach[0].isdisjoint(norms[max(sent_start, start - reach[1]):min(sent_end, end + reach[1])]):
             return etype
+        trigger_norms = norms[start:end]
         for cue, new_type, window, only in self.type_cues[etype]:
-            if only and norms[start] != only:
+            # a phrase («قصف مدفعي», «هجوم انتحاري») already says its type, unless a row names
+            # one of its words («سيارة مفخخة» + «انتحاري»)
+            if (only and only not in trigger_norms) or (end - start > 1 and not only):
                 continue
             lo, hi = max(sent_start, start - window), min(sent_end, end + window)
-            if cue in norms[lo:hi] or cue in norms[start:end]:
+            if cue in norms[lo:hi] or cue in trigger_norms:
                 return new_type
         return etype
 
@@ -191,6 +223,17 @@ class EventFrames:
             hi = min(hi, next_trigger)
         return hi
 
+    def _place_bound(self, doc: Doc, trigger: Span, next_trigger: int | None, barriers: list[int]) -> int:
+        """The end of the stretch where the event's place may still be named: the sentence, at most
+        `place_window` tokens, up to the next trigger or reporting frame."""
+        hi = min(token_table(doc).sent_end_of[trigger.start], trigger.end + self.place_window)
+        if next_trigger is not None:
+            hi = min(hi, next_trigger)
+        k = bisect.bisect_left(barriers, trigger.end)
+        if k < len(barriers):
+            hi = min(hi, barriers[k])
+        return hi
+
     # -- roles ---------------------------------------------------------------
     def _cue_before(self, doc: Doc, start: int, lo: int, distance: int = 3) -> str | None:
         """The role cue governing the entity at token `start`: the first word before it,
@@ -210,6 +253,23 @@ class EventFrames:
             steps += 1
         return None
 
+    def _reaction_object(self, doc: Doc, trigger: Span, lo: int) -> bool:
+        """Whether the trigger is governed by بـ / لـ (a clitic «بالغارات» or a word «بـ»)
+        and a verb of reaction (role cue "reaction": ندد، أدان، اتهم، تصدى ...) precedes it in
+        its clause. «قامت قسد بحملة» and «ردت قسد بقصف» keep their subject as the doer."""
+        table = token_table(doc)
+        texts, norms = table.texts, table.norms
+        first, first_norm = texts[trigger.start], norms[trigger.start]
+        governed = first[:1] in ("ب", "ل") and not first_norm.startswith(first[:1])
+        j = trigger.start - 1
+        while j >= lo and texts[j] in SKIP:
+            j -= 1
+        governed = governed or (j >= lo and texts[j] in ("بـ", "لـ", "ب", "ل"))
+        # the verb may open the clause itself, before the window's left bound
+        sent_start = table.sent_of[trigger.start]
+        return governed and any(self.role_cues.get(norms[i]) == "reaction"
+                                for i in range(max(sent_start, trigger.start - 12), trigger.start))
+
     def _governed(self, doc: Doc, start: int, lo: int) -> bool:
         """Whether a preposition governs the entity at token `start` (then it is not a subject)."""
         table = token_table(doc)
@@ -224,7 +284,8 @@ class EventFrames:
             return True
         return self._cue_before(doc, start, lo) in GOVERNING_ROLES
 
-    def _roles(self, doc: Doc, trigger: Span, etype: str, pos: str, ents: list[Span], lo: int, hi: int):
+    def _roles(self, doc: Doc, trigger: Span, etype: str, pos: str, ents: list[Span], lo: int, hi: int,
+               place_hi: int):
         table = token_table(doc)
         norms, texts = table.norms, table.texts
         role_cues = self.role_cues
@@ -233,9 +294,12 @@ class EventFrames:
         t_start, t_end = trigger.start, trigger.end
         # entity spans are sorted by start: slice the window instead of scanning the document
         starts = _entity_starts(doc, ents)
-        window = range(bisect.bisect_left(starts, lo), bisect.bisect_left(starts, hi))
+        window = range(bisect.bisect_left(starts, lo), bisect.bisect_left(starts, max(hi, place_hi)))
         left = [k for k in window if rows[k][1] <= t_start]
         right = [k for k in window if t_end <= rows[k][0] and rows[k][1] <= hi]
+        # a place may come later in the clause than a participant: «اشتباكات ...، الليلة قبل
+        # الماضية، إطلاقاً كثيفاً للنار في مدينة الدانا»
+        right_far = [k for k in window if t_end <= rows[k][0] and rows[k][1] <= place_hi]
         agents: list = []
         targets: list[Span] = []
 
@@ -245,9 +309,11 @@ class EventFrames:
                 return True
             return label == "Country" and self._cue_before(doc, rows[k][0], window_lo) == "place"
 
-        actors_left = [k for k in left if rows[k][2] in ACTOR_TYPES and not is_place(k, lo)]
+        actors_left = [k for k in left if rows[k][2] in ACTOR_TYPES and not is_place(k, lo)
+                       and not _dateline_at(table, rows[k][0], rows[k][1])]
         actors_right = [k for k in right if rows[k][2] in ACTOR_TYPES and not is_place(k, t_end)]
-        places = [k for k in right if is_place(k, t_end)] or [k for k in left if is_place(k, lo)]
+        places = ([k for k in right if is_place(k, t_end)] or [k for k in left if is_place(k, lo)]
+                  or [k for k in right_far if is_place(k, t_end)])
         places = [ents[k] for k in places if not self._directional_region(doc, ents[k])]
 
         # «بين X و Y»: both sides of a clash
@@ -266,14 +332,29 @@ class EventFrames:
         # VSO / idafa: an actor right after the trigger (quotes, commas, dates and heads skipped)
         if not agents and actors_right and not (pos != "verb" and etype in NO_IDAFA_AGENT):
             first = actors_right[0]
+            first_start = rows[first][0]
             timex = _timex_tokens(doc)
             like_num = table.like_num
-            gap = [i for i in range(t_end, rows[first][0])
-                   if texts[i] not in SKIP and not like_num[i] and i not in timex and norms[i] not in HEADS]
-            if not gap and not self._governed(doc, rows[first][0], t_end):
+            gap = [i for i in range(t_end, first_start)
+                   if texts[i] not in SKIP and not like_num[i] and i not in timex and norms[i] not in HEADS
+                   and not (norms[i] == PARTITIVE and i > t_end and norms[i - 1] in HEADS)]
+            partitive = first_start - 1 > t_end and norms[first_start - 1] == PARTITIVE
+            if not gap and (partitive or not self._governed(doc, first_start, t_end)):
                 agents = [ents[first]]
                 if etype == "ArmedClash" and len(actors_right) > 1:
                     agents = [ents[k] for k in actors_right[:2]]
+        # «قصف مدفعي وصاروخي لقوات النظام», «غارات للتحالف»: لـ + actor right after an attack
+        # masdar (adjectives aside) is its doer; after a raid or an arrest it is the one raided
+        if not agents and pos != "verb" and etype in LAM_DOER and actors_right:
+            first = actors_right[0]
+            first_start = rows[first][0]
+            between = range(t_end, first_start)
+            lam = texts[first_start][:1] == "ل" and not norms[first_start].startswith("ل")
+            lam = lam or (first_start > t_end and texts[first_start - 1] in ("لـ", "ل"))
+            adjectives = all(texts[i] in SKIP or texts[i] in ("لـ", "ل") or norms[i] in AIR_WORDS
+                             or norms[i].endswith(("ي", "يه")) for i in between)
+            if lam and adjectives and len(between) <= 3:
+                agents = [ents[first]]
         # a nisba right after the trigger names the attacker: «غارات إسرائيلية», «الهجوم الإسرائيلي»
         if not agents and t_end < len(doc):
             j = t_end + (1 if t_end + 1 < len(doc) and norms[t_end] in AIR_WORDS else 0)
@@ -292,8 +373,10 @@ class EventFrames:
                 agents = [ents[k] for k in actors_right if rows[k][0] > by and not any(
                     role_cues.get(norms[i]) in GOVERNING_ROLES and norms[i] not in HEADS
                     for i in range(by + 1, rows[k][0]))][:1]
-        # SVO: the nearest actor before the trigger in its clause, if no preposition governs it
-        if not agents:
+        # SVO: the nearest actor before the trigger in its clause, if no preposition governs it;
+        # a noun trigger under بـ / لـ after a verb of reaction is that verb's object, and the
+        # verb's subject is not its doer («نددت الحكومة بالغارات», «تصدت قسد لهجوم»)
+        if not agents and not (pos != "verb" and self._reaction_object(doc, trigger, lo)):
             subjects = [k for k in actors_left if not self._governed(doc, rows[k][0], lo)]
             if subjects:
                 agents = [ents[subjects[-1]]]
@@ -355,6 +438,16 @@ class EventFrames:
                 return [Span(doc, i, i + 1, label=self.lex.gazetteer[side].type, kb_id=side)]
         return []
 
+    def _vague(self, doc: Doc, place: Span) -> bool:
+        """«في شرق سورية», «شمال محافظة إدلب»: a country or governorate part named by a direction."""
+        entry = self.lex.gazetteer.get(place.kb_id_)
+        wide = place.label_ == "Country" or (entry is not None and entry.subtype in ("governorate", "region"))
+        norms = token_table(doc).norms
+        j = place.start - 1
+        while j >= 0 and norms[j] in _GOVERNORATE_WORDS:
+            j -= 1
+        return wide and j >= 0 and norms[j] in DIRECTIONS
+
     def _directional_region(self, doc: Doc, place: Span) -> bool:
         """«شرقي نهر الفرات», «شرق الفرات»: a river used to name a region, not a place of events."""
         entry = self.lex.gazetteer.get(place.kb_id_)
@@ -373,7 +466,9 @@ class EventFrames:
             descendants = [q for q in places if q.kb_id_ != p.kb_id_ and p.kb_id_ in lex.ancestors(q.kb_id_)]
             # «في مدينتي إدلب وسرمين» names both; «الباغوز بريف دير الزور» only locates the first
             coordinated = any(q.start > p.start and token_table(q.doc).texts[q.start].startswith("و") for q in descendants)
-            if located_by_earlier(p, places):
+            # «قرب دوار السنتر في مدينة الباب»: the town locating a spot is kept (events are placed
+            # in the town; see story.settlement_level)
+            if located_by_earlier(p, places) and not any(lex.is_site(q.kb_id_) for q in places if q.start < p.start):
                 continue
             if not descendants or coordinated:
                 keep.append(p)
@@ -409,9 +504,8 @@ class EventFrames:
             if label == "uncertain" and self.lex.phrases["certainty"][int(row)]["scope"] == "after":
                 return "uncertain"
         # future tense (سـ + imperfect) on the trigger or the verb governing it: سيواصل التحالف قصف
-        texts = table.texts
         for i in range(max(sent_start, trigger.start - 3), trigger.end):
-            form = _match_key(texts[i])
+            form = _match_key(table.texts[i])
             if form[:1] == "س" and form[1:2] in ("ي", "ت", "ن") and len(form) >= 5 and form not in self.lex.vocabulary:
                 return "uncertain"
         return "asserted"
@@ -425,7 +519,8 @@ class EventFrames:
         covered |= {i for s, e, _, _ in span_rows(doc, "timex") for i in range(s, e)}
         triggers = [t for t in span_list(doc, "triggers") if not any(i in covered for i in range(t.start, t.end))]
         certainty_cues = [c for c in span_rows(doc, "certainty") if c[2] in ("uncertain", "negated")]
-        barriers = {c[1] - 1 for c in span_rows(doc, "reporting") if c[2] in ("verb", "prep", "continuation")}
+        barriers = sorted(c[1] - 1 for c in span_rows(doc, "reporting") if c[2] in ("verb", "prep", "continuation"))
+        barrier_set = set(barriers)
         frames = []
         for k, trigger in enumerate(triggers):
             row = self.lex.phrases["triggers"][int(trigger.kb_id_)]
@@ -433,19 +528,21 @@ class EventFrames:
             if self._blocked(doc, trigger, etype, row["pos"]) or self._heading_noun(trigger, row["pos"]):
                 continue
             nxt = triggers[k + 1].start if k + 1 < len(triggers) else None
-            lo = self._left_bound(doc, trigger, barriers)
+            lo = self._left_bound(doc, trigger, barrier_set)
             hi = self._right_bound(doc, trigger, nxt)
-            agents, targets, places = self._roles(doc, trigger, etype, row["pos"], ents, lo, hi)
+            place_hi = self._place_bound(doc, trigger, nxt, barriers)
+            agents, targets, places = self._roles(doc, trigger, etype, row["pos"], ents, lo, hi, place_hi)
             claims = sources_for(doc, trigger.start)
             claim = claims[0] if claims else None
             if not agents and claim is not None and claim["speaker"] is not None:
                 agents = self._speaker_side(doc, claim["speaker"], lo, hi)
             if row.get("subject") == "target" and agents and not targets:
                 agents, targets = [], agents  # «خسر التنظيم الرقة»: the subject is the loser
+            places = self._most_specific(places, self.lex)
             frames.append({
                 "trigger": trigger, "window": (lo, hi), "type": etype, "pos": row["pos"],
                 "agents": agents, "targets": targets,
-                "places": self._most_specific(places, self.lex),
+                "places": places, "vague_place": bool(places) and all(self._vague(doc, p) for p in places),
                 "date": None, "killed": None, "injured": None, "count": None, "casualties": None,
                 "certainty": self._certainty(doc, trigger, certainty_cues, claim["start"] if claim else None),
                 "claim": claim, "claims": claims,
@@ -453,12 +550,33 @@ class EventFrames:
                 "caused": any(self.role_cues.get(norms[i]) == "cause"
                               for i in range(max(sent_of[trigger.start], trigger.start - 3), trigger.start)),
             })
+        self._carry_subjects(doc, frames)
         self._attach_dates(doc, frames)
         self._attach_quantities(doc, frames)
-        self._inherit_places(doc, frames)
+        # the two sides of «بين الطرفين» are participants the place memory compares
         self._resolve_both_sides(frames)
+        self._inherit_places(doc, frames)
         doc._.frames = self._absorb_killings(frames)
         return doc
+
+    @staticmethod
+    def _carry_subjects(doc: Doc, frames: list[dict]) -> None:
+        """«شنت الهيئة حملة مداهمات ... واعتقلوا سبعة أشخاص», «... اعتقلت خلالها»: a verb with no
+        subject of its own, joined by و / ثم / خلالها to the event before it in the same sentence,
+        has that event's doer."""
+        for before, frame in zip(frames, frames[1:]):
+            if frame["agents"] or frame["pos"] != "verb" or frame["type"] not in CARRIED_SUBJECT:
+                continue
+            if not before["agents"] or any(not isinstance(a, Span) for a in before["agents"]):
+                continue
+            if before["sent_index"] != frame["sent_index"]:
+                continue
+            table = token_table(doc)
+            first, first_norm = table.texts[frame["trigger"].start], table.norms[frame["trigger"].start]
+            joined = first.startswith(("و", "ف")) and not first_norm.startswith(first[:1])
+            window = table.norms[max(before["trigger"].end, frame["trigger"].start - 2):frame["trigger"].end + 1]
+            if joined or not JOINERS.isdisjoint(window):
+                frame["agents"] = list(before["agents"])
 
     @staticmethod
     def _resolve_both_sides(frames: list[dict]) -> None:
@@ -469,7 +587,8 @@ class EventFrames:
                 frame["agents"] = list(sides)
                 continue
             pair = frame["agents"] + frame["targets"]
-            if frame["type"] in ("ArmedClash", "Attack") and len({p.kb_id_ for p in pair}) >= 2:
+            # «مداهمات الهيئة لمقرات حراس الدين ... اشتباكات بين الطرفين»
+            if frame["type"] in ("ArmedClash", "Attack", "Raid") and len({p.kb_id_ for p in pair}) >= 2:
                 sides = pair[:2]
 
     def _inherit_places(self, doc: Doc, frames: list[dict]) -> None:
@@ -511,6 +630,12 @@ class EventFrames:
                     # «... أدت لمقتل 16 مدنياً»: deaths caused by the event reported just before
                     hosts = [f for f in out if f["type"] in CASUALTY_EVENTS - {"Killing"}
                              and 0 <= frame["sent_index"] - f["sent_index"] <= 1][-1:]
+                own_place = frame["places"] and not frame.get("inherited_place")
+                if not hosts and not frame["agents"] and not own_place:
+                    # «ذكر المرصد أن حصيلة القتلى بلغت خمسة»: a toll with nobody and nowhere of its
+                    # own is another source's figure for the violent event just reported
+                    hosts = [f for f in out if f["type"] in CASUALTY_EVENTS - {"Killing"}
+                             and 0 <= frame["sent_index"] - f["sent_index"] <= 2][-1:]
                 if hosts:
                     # the deaths stay a claim of their own source inside the host event
                     host = min(hosts, key=lambda f: abs(f["trigger"].start - frame["trigger"].start))
@@ -556,8 +681,8 @@ class EventFrames:
 @Language.factory(
     "eventkg_events",
     default_config={"data_dir": str(DATA_DIR), "window": 14, "hedge_window": 6, "negation_window": 4,
-                    "place_memory": 2},
+                    "place_memory": 2, "place_window": 24},
 )
 def make_event_frames(nlp: Language, name: str, data_dir: str, window: int, hedge_window: int,
-                      negation_window: int, place_memory: int) -> EventFrames:
-    return EventFrames(nlp, name, data_dir, window, hedge_window, negation_window, place_memory)
+                      negation_window: int, place_memory: int, place_window: int) -> EventFrames:
+    return EventFrames(nlp, name, data_dir, window, hedge_window, negation_window, place_memory, place_window)

@@ -14,6 +14,7 @@ from .coalesce import coalesce
 from .events import SPEECH_ACTS
 from .lexicon import Lexicons
 from .reader import Article
+from .story import heading_lines, place_by_story, section_starts
 from .records import Anchor, ArticleRecord, Claim, EntityMention, EntityRef, EventMention, Source
 from .token_table import span_rows, token_table
 
@@ -101,13 +102,14 @@ def anchor(doc: Doc, start: int, end: int, text: str | None = None) -> Anchor:
     return Anchor(b, e, text[b:e])
 
 
-def _sources(frame: dict, lex: Lexicons, outlet: EntityRef | None) -> tuple[Source, ...]:
+def _sources(frame: dict, lex: Lexicons, outlet: EntityRef | None, headline: bool = False) -> tuple[Source, ...]:
     claims = frame["claims"]
     if not claims and frame["type"] in SPEECH_ACTS and frame["agents"]:
         # «نددت الخارجية السورية ...»: a condemnation is its author's own statement
         return (Source(entity_ref(frame["agents"][0], lex)),)
     if not claims:
-        return (Source(outlet, voice=True),) if outlet else ()
+        # a headline announces what the body reports; it is no statement of the outlet's own
+        return (Source(outlet, voice=True),) if outlet and not headline else ()
     out = []
     for claim in claims:
         channel = entity_ref(claim["channel"], lex) if claim.get("channel") is not None else None
@@ -118,14 +120,16 @@ def _sources(frame: dict, lex: Lexicons, outlet: EntityRef | None) -> tuple[Sour
     return tuple(dict.fromkeys(out))
 
 
-def _claims(doc: Doc, frame: dict, lex: Lexicons, outlet: EntityRef | None, text: str) -> list[Claim]:
+def _claims(doc: Doc, frame: dict, lex: Lexicons, outlet: EntityRef | None, text: str,
+            headings: list[tuple[int, int]] = ()) -> list[Claim]:
     """One claim per source of a frame (or one unattributed claim), with the frame's figures."""
     lo, hi = frame["window"]
     trig = frame["trigger"]
+    headline = any(b <= trig.start_char < e for b, e in headings)
     evidence = anchor(doc, min(lo, trig.start), max(hi, trig.end), text)
     agents = tuple(dict.fromkeys(entity_ref(s, lex) for s in frame["agents"]))
     figures = {k: frame[k] for k in ("killed", "injured", "count", "casualties")}
-    sources = _sources(frame, lex, outlet) or (None,)
+    sources = _sources(frame, lex, outlet, headline) or (None,)
     return [Claim(evidence, source, agents, certainty=frame["certainty"], **figures) for source in sources]
 
 
@@ -141,9 +145,10 @@ def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
         for start, end, label, kb_id in span_rows(doc, "entities")
     )
     events = []
+    headings = heading_lines(article.text)
     for frame in doc._.frames or []:
         parts = [frame, *frame.get("absorbed", [])]
-        claims = tuple(claim for part in parts for claim in _claims(doc, part, lex, outlet, article.text))
+        claims = tuple(claim for part in parts for claim in _claims(doc, part, lex, outlet, article.text, headings))
         first = lambda key: next((p[key] for p in parts if p[key] is not None), None)  # noqa: E731
         events.append(EventMention(
             type=frame["type"],
@@ -157,7 +162,7 @@ def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
             casualties=first("casualties"), certainty=frame["certainty"],
             sources=tuple(dict.fromkeys(c.source for c in claims if c.source is not None)),
             more_evidence=tuple(dict.fromkeys(c.evidence for c in claims[1:] if c.evidence != claims[0].evidence)),
-            place_inferred=frame.get("inherited_place", False),
+            place_inferred=frame.get("inherited_place", False) or frame.get("vague_place", False),
             claims=claims,
         ))
     entities = {m.entity.key: m.entity for m in mentions}
@@ -182,6 +187,7 @@ def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
         id=article.id, sha256=article.sha256, outlet=outlet,
         published=doc._.published, url=article.meta.url,
         entities=tuple(sorted(entities.values())), mentions=mentions,
-        events=tuple(coalesce(events, lex.ancestors)), warnings=article.warnings,
+        events=tuple(place_by_story(coalesce(events, lex.ancestors), section_starts(doc), lex)),
+        warnings=article.warnings,
         context=tuple(sorted(context.values())),
     )

@@ -67,6 +67,8 @@ class GazetteerEntry:
     wikidata: str
 
 
+# gazetteer subtypes of spots inside a town: events there are placed in the town
+SITE_SUBTYPES = frozenset({"mosque", "building"})
 GAZETTEER_COLUMNS = ("id", "type", "subtype", "label_en", "label_ar", "aliases_ar", "parent", "wikidata")
 
 # table name -> (file, columns, column holding the phrase)
@@ -80,9 +82,9 @@ PHRASE_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "casualties": ("casualty_words.tsv", ("form", "role")),
     "dates": ("dates.tsv", ("form", "kind", "value")),
     "person_cues": ("person_cues.tsv", ("form", "kind")),
-    "place_cues": ("place_cues.tsv", ("form", "kind")),
+    "place_cues": ("place_cues.tsv", ("form", "kind", "names", "site")),
     "org_cues": ("org_cues.tsv", ("form", "type")),
-    "descriptions": ("descriptions.tsv", ("form", "entity_type", "head_word")),
+    "descriptions": ("descriptions.tsv", ("form", "entity_type", "head_word", "subtypes")),
     "stopwords": ("stopwords.tsv", ("form", "kind")),
 }
 # the column used as span label for each phrase table
@@ -120,6 +122,19 @@ class Lexicons:
         if entry.type == "Person":
             return self.affiliations.get(entry.subtype)
         return entry.id if entry.type in ("ArmedGroup", "StateForce", "GovernmentBody", "Country") else None
+
+    @functools.cached_property
+    def site_heads(self) -> frozenset[str]:
+        """Match keys of the place nouns place_cues.tsv marks as spots inside a town (دوار، مسجد)."""
+        return frozenset(match_key(r["form"]) for r in self.phrases["place_cues"] if r.get("site") == "yes")
+
+    def is_site(self, entity_id: str) -> bool:
+        """Whether a place is a spot inside a town: a gazetteer mosque or building, or a
+        rule-found name headed by a site noun («new:دوار سنتر»)."""
+        if entity_id.startswith("new:"):
+            return entity_id[4:].split(" ")[0] in self.site_heads
+        entry = self.gazetteer.get(entity_id)
+        return entry is not None and entry.type == "Place" and entry.subtype in SITE_SUBTYPES
 
     def ancestors(self, entity_id: str) -> list[str]:
         """Ids of the places containing `entity_id`, nearest first (cycle-safe)."""

@@ -21,6 +21,11 @@ class EntityRef:
     aliases: tuple[str, ...] = ()
 
 
+def entry_ref(entry) -> EntityRef:
+    """The EntityRef of a gazetteer entry (`lexicon.GazetteerEntry`)."""
+    return EntityRef(entry.id, entry.type, entry.label_ar, entry.label_en, entry.subtype, entry.parent, entry.aliases)
+
+
 @dataclass(frozen=True)
 class EntityMention:
     """One occurrence of an entity in the article text (text == article.text[start:end])."""

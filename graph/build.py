@@ -16,8 +16,9 @@ from extract.pipeline import ArticleFailure, build_pipeline, process
 from extract.reader import Article, InputError, collect_inputs, read_article
 from extract.records import ArticleRecord
 
-from .canonical import link_canonical_events
+from .canonical import fetch_mentions, link_canonical_events
 from .iri import article_graph_iri, entities_graph_iri, entity_iri
+from .network import materialise_network
 from .rdf import article_triples, entity_triples
 from .store import MemoryStore, OxigraphStore
 
@@ -153,7 +154,16 @@ def build(
     except KeyboardInterrupt as exc:
         # the unwritten batch is dropped whole; what is in the store stays consistent
         raise BuildInterrupted(report, stored) from exc
+    summarise(store)
+    return report
+
+
+def summarise(store: MemoryStore | OxigraphStore) -> tuple[int, int]:
+    """Recompute the store's summary graphs from its mentions, read once: canonical events and the
+    materialised actor network. Returns (canonical events, network actors + edges)."""
+    mentions = fetch_mentions(store)
     # mentions of one real-world event across (and within) articles → one canonical event;
     # recomputed over the whole store, so a changed article re-links everything it touches
-    link_canonical_events(store)
-    return report
+    events = link_canonical_events(store, mentions)
+    # the unfiltered actor network, so `eventkg network` reads a few thousand rows, not every mention
+    return events, materialise_network(store, mentions)

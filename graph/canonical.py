@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ class MentionFacts:
     targets: frozenset[str] = frozenset()
     places: frozenset[str] = frozenset()
     areas: frozenset[str] = frozenset()   # its places and every place containing one of them
+    sources: frozenset[str] = frozenset()   # prov:wasAttributedTo (not used for matching)
 
     @property
     def participants(self) -> frozenset[str]:
@@ -212,34 +214,52 @@ def canonical_triples(groups: Iterable[Sequence[MentionFacts]]) -> Iterator[Trip
 
 
 def fetch_mentions(store) -> list[MentionFacts]:
-    """Every event mention in `store` with its matching facts (`queries/mention_features.rq`)."""
+    """Every event mention in `store` with its matching facts (`queries/mention_features.rq`), sorted by IRI.
+
+    The rows are streamed (`store.rows`) into one small set per (mention, feature), and the IRIs
+    that repeat across mentions (articles, places, agents, sources) are interned: at 50k articles
+    the rows would not fit in memory as one list of strings.
+    """
     text = canned_queries()["mention_features"].read_text(encoding="utf-8")
-    facts: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for mention, feature, value in store.query(text).rows:
-        facts[mention][feature].add(value)
     classes = {name: str(cls) for name, cls in vocabulary().event_classes.items()}
+    intern = sys.intern
 
     def one_date(values: set[str]) -> dt.date | None:
         # ekg:date and schema:datePublished are at most one each (SHACL); min() keeps a bad graph deterministic
         return dt.date.fromisoformat(min(values)) if values else None
 
+    facts: dict[str, dict[str, set[str]]] = {}
+    for mention, feature, value in store.rows(text):
+        facts.setdefault(mention, {}).setdefault(feature, set()).add(intern(value))
     out = []
-    for iri, f in sorted(facts.items()):
-        if not f["type"] or not f["article"]:
+    empty: set[str] = set()
+    for iri in sorted(facts):
+        f = facts.pop(iri)
+        get = lambda name: f.get(name, empty)   # noqa: E731
+        if not get("type") or not get("article"):
             continue
-        type_name = min(f["type"])
+        type_name = min(get("type"))
         out.append(MentionFacts(
-            iri=iri, article=min(f["article"]), type=type_name, event_class=classes.get(type_name, ""),
-            certainty=min(f["certainty"], default="asserted"),
-            date=one_date(f["date"]), published=one_date(f["published"]),
-            agents=frozenset(f["agent"]), targets=frozenset(f["target"]),
-            places=frozenset(f["place"]), areas=frozenset(f["area"] | f["place"]),
+            iri=iri, article=min(get("article")), type=type_name, event_class=classes.get(type_name, ""),
+            certainty=min(get("certainty"), default="asserted"),
+            date=one_date(get("date")), published=one_date(get("published")),
+            agents=frozenset(get("agent")), targets=frozenset(get("target")),
+            places=frozenset(get("place")), areas=frozenset(get("area") | get("place")),
+            sources=frozenset(get("source")),
         ))
     return out
 
 
-def link_canonical_events(store) -> int:
-    """Recompute canonical events over the whole `store` and replace its canonical graph; returns how many."""
-    groups = cluster(fetch_mentions(store))
-    store.replace_graph(canonical_graph_iri(), list(canonical_triples(groups)))
+def link_canonical_events(store, mentions: Sequence[MentionFacts] | None = None) -> int:
+    """Recompute canonical events over the whole `store` and replace its canonical graph; returns how many.
+
+    mentions: `fetch_mentions(store)` when the caller already has them (read once for several summaries).
+    Mentions of different types are never one event, so each type is clustered on its own (the
+    candidate pairs of one type at a time in memory); the triples are streamed into the store.
+    """
+    by_type: dict[str, list[MentionFacts]] = defaultdict(list)
+    for m in (fetch_mentions(store) if mentions is None else mentions):
+        by_type[m.type].append(m)
+    groups = sorted((g for t in sorted(by_type) for g in cluster(by_type.pop(t))), key=lambda g: g[0].iri)
+    store.replace_graph(canonical_graph_iri(), canonical_triples(groups))
     return len(groups)

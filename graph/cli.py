@@ -61,6 +61,17 @@ def _open(graph: Path | None, store: Path | None):
         raise _usage(str(exc)) from None
 
 
+def _pipeline(morphology_db: Path):
+    """The extraction pipeline with a morphology database; a bad file is a usage error naming it."""
+    from extract.morphology import MorphologyDataError
+    from extract.pipeline import build_pipeline
+
+    try:
+        return build_pipeline(morphology_db=morphology_db)
+    except MorphologyDataError as exc:
+        raise _usage(str(exc)) from None
+
+
 @app.command()
 def build(
     inputs: list[Path] = typer.Argument(..., help=".txt articles and/or folders of them (with an optional articles.jsonl)."),
@@ -68,6 +79,7 @@ def build(
     store: Path | None = typer.Option(None, "--store", help="Persistent Oxigraph store folder (incremental: unchanged articles are skipped)."),
     processes: int = typer.Option(1, "--processes", "-j", min=1, help="Run the extraction in N local worker processes."),
     dask: str | None = typer.Option(None, "--dask", help="Run the extraction on a Dask cluster: a scheduler address (tcp://host:8786) or local:N (N local workers)."),
+    morphology_db: Path | None = typer.Option(None, "--morphology-db", help="A camel-tools morphology database file: inflections the trigger lexicon does not list match by their lemma."),
 ) -> None:
     """Extract events and entities from Arabic articles into an RDF graph."""
     from .build import build as run_build
@@ -85,6 +97,7 @@ def build(
     try:
         if dask is not None:
             parse_address(dask)
+        nlp = _pipeline(morphology_db) if morphology_db is not None else None
         target = OxigraphStore(store) if store is not None else MemoryStore()
     except (StoreError, ClusterError) as exc:
         raise _usage(str(exc)) from None
@@ -92,11 +105,11 @@ def build(
 
     nothing_built = False
     try:
-        with extractor_for(processes, dask) as extract, \
+        with extractor_for(processes, dask, morphology_db=morphology_db) as extract, \
                 Progress(TextColumn("[bold]building"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                          console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task("build", total=None)
-            report = run_build(inputs, target, extract=extract,
+            report = run_build(inputs, target, extract=extract, nlp=nlp,
                                progress=lambda done, total: bar.update(task, completed=done, total=total))
         # a build where every input failed must not replace a previous output with an empty graph
         nothing_built = not report.built and not report.unchanged and bool(report.skipped)
@@ -308,12 +321,14 @@ def evaluate(
     gold: Path = typer.Option(..., "--gold", help="Folder of gold JSON files (../shared/gold/SCHEMA.md)."),
     articles: Path = typer.Option(..., "--articles", help="Folder of the articles' .txt files (and articles.jsonl)."),
     fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f"),
+    morphology_db: Path | None = typer.Option(None, "--morphology-db", help="A camel-tools morphology database file (as for build)."),
 ) -> None:
     """Score extraction against gold annotations: P/R/F1 per article and overall."""
     from extract.evaluation import evaluate_folder
 
     try:
-        table = evaluate_folder(gold, articles)
+        nlp = _pipeline(morphology_db) if morphology_db is not None else None
+        table = evaluate_folder(gold, articles, nlp=nlp)
     except (FileNotFoundError, ValueError) as exc:
         raise _usage(str(exc)) from None
     sys.stdout.write(_render(table, fmt))

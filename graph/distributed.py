@@ -42,14 +42,16 @@ class ClusterError(RuntimeError):
 
 
 @functools.lru_cache(maxsize=2)
-def _pipeline(data_dir: str):
-    # one pipeline per worker process (and lexicon folder), loaded on its first batch
-    return build_pipeline(data_dir)
+def _pipeline(data_dir: str, morphology_db: str | None = None):
+    # one pipeline per worker process (and lexicon folder / morphology database), loaded on its first batch
+    return build_pipeline(data_dir, morphology_db=morphology_db)
 
 
-def extract_batch(articles: Sequence[Article], data_dir: str = str(DATA_DIR)) -> list[Result]:
-    """Run the pipeline over `articles` in this process; one result per article, in order."""
-    return list(process(_pipeline(data_dir), articles))
+def extract_batch(articles: Sequence[Article], data_dir: str = str(DATA_DIR),
+                  morphology_db: str | None = None) -> list[Result]:
+    """Run the pipeline over `articles` in this process; one result per article, in order.
+    `morphology_db`: an optional camel-tools morphology database file (see extract/morphology.py)."""
+    return list(process(_pipeline(data_dir, morphology_db), articles))
 
 
 def batches(items: Sequence, size: int) -> Iterator[list]:
@@ -86,14 +88,15 @@ def run_ordered(submit: Callable[[list[Article]], object], articles: Sequence[Ar
 
 @contextlib.contextmanager
 def process_pool(processes: int, data_dir: str | Path = DATA_DIR,
-                 batch_size: int = BATCH_SIZE) -> Iterator[Extractor]:
+                 batch_size: int = BATCH_SIZE, morphology_db: str | Path | None = None) -> Iterator[Extractor]:
     """An extractor running the pipeline in `processes` local worker processes."""
+    morph = str(morphology_db) if morphology_db is not None else None
     if processes < 1:
         raise ValueError(f"--processes must be at least 1, got {processes}")
     # spawn, not fork: the parent may hold threads (progress bar, Dask) that fork would copy mid-state
     with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
         def extract(articles: Sequence[Article]) -> Iterator[Result]:
-            return run_ordered(lambda batch: pool.submit(extract_batch, batch, str(data_dir)),
+            return run_ordered(lambda batch: pool.submit(extract_batch, batch, str(data_dir), morph),
                                articles, batch_size, processes * WINDOW_PER_WORKER)
 
         yield extract
@@ -114,8 +117,10 @@ def parse_address(address: str) -> tuple[str, int | None]:
 
 @contextlib.contextmanager
 def dask_cluster(address: str, data_dir: str | Path = DATA_DIR, batch_size: int = BATCH_SIZE,
-                 connect_timeout: float = 20.0) -> Iterator[Extractor]:
-    """An extractor running the pipeline on a Dask cluster (an address, or `local:N` started here)."""
+                 connect_timeout: float = 20.0, morphology_db: str | Path | None = None) -> Iterator[Extractor]:
+    """An extractor running the pipeline on a Dask cluster (an address, or `local:N` started here).
+    `morphology_db` must be readable at the same path on every worker."""
+    morph = str(morphology_db) if morphology_db is not None else None
     from distributed import Client, LocalCluster
 
     where, workers = parse_address(address)
@@ -136,7 +141,7 @@ def dask_cluster(address: str, data_dir: str | Path = DATA_DIR, batch_size: int 
 
         def extract(articles: Sequence[Article]) -> Iterator[Result]:
             # pure=False: batches are new work every time, no need to hash their texts for dedup
-            return run_ordered(lambda batch: client.submit(extract_batch, batch, str(data_dir), pure=False),
+            return run_ordered(lambda batch: client.submit(extract_batch, batch, str(data_dir), morph, pure=False),
                                articles, batch_size, window)
 
         yield extract
@@ -144,13 +149,13 @@ def dask_cluster(address: str, data_dir: str | Path = DATA_DIR, batch_size: int 
 
 @contextlib.contextmanager
 def extractor_for(processes: int = 1, dask: str | None = None,
-                  data_dir: str | Path = DATA_DIR) -> Iterator[Extractor | None]:
+                  data_dir: str | Path = DATA_DIR, morphology_db: str | Path | None = None) -> Iterator[Extractor | None]:
     """The extractor the CLI options ask for: None (in-process) for one process and no Dask."""
     if dask is not None:
-        with dask_cluster(dask, data_dir) as extract:
+        with dask_cluster(dask, data_dir, morphology_db=morphology_db) as extract:
             yield extract
     elif processes > 1:
-        with process_pool(processes, data_dir) as extract:
+        with process_pool(processes, data_dir, morphology_db=morphology_db) as extract:
             yield extract
     else:
         if processes < 1:

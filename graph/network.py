@@ -28,9 +28,10 @@ from datetime import date
 from pathlib import Path
 
 import networkx as nx
-from rdflib import Literal
+from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
+from .iri import mint_iri
 from .queries import QUERY_DIR, bind_value
 from .store import atomic_write
 
@@ -246,8 +247,90 @@ def actor_network(rows: Iterable[Participation]) -> nx.MultiDiGraph:
 
 
 def network_from_store(store, filters: Filters | None = None) -> nx.MultiDiGraph:
-    """`actor_network(interactions(store, filters))`."""
+    """The actor network of `store`: `actor_network(interactions(store, filters))`.
+
+    Without filters it is read from the network the last build materialised (`materialise_network`),
+    a few thousand rows however large the store; with filters, or on a graph built before there was
+    one, it is computed from the event mentions.
+    """
+    if not filters or filters == Filters():
+        materialised = read_network(store)
+        if materialised is not None:
+            return materialised
     return actor_network(interactions(store, filters))
+
+
+# --------------------------------------------------------------------------------------------
+# The materialised network: computed once per build, read by every unfiltered request
+# --------------------------------------------------------------------------------------------
+
+ACTORS_QUERY = QUERY_DIR / "actors.rq"
+NETWORK_QUERY = QUERY_DIR / "actor_network.rq"
+VALUE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#value")
+
+
+def network_graph_iri() -> URIRef:
+    """The named graph holding the materialised actor network."""
+    return mint_iri("graph", "network")
+
+
+def materialise_network(store, mentions=None) -> int:
+    """Compute the unfiltered actor network of the whole `store` and write it to `network_graph_iri()`.
+
+    mentions: `graph.canonical.fetch_mentions(store)` (read once by the build for canonical linking
+    too); fetched when None. The network is `actor_network` of the same participations
+    `actor_interactions.rq` gives unfiltered: each mention's agents, targets and sources that are
+    actors (`actors.rq`). Each actor and each edge becomes one node whose `rdf:value` is its
+    attributes as JSON (the edge's `events` list included), so reading it back is one row per
+    actor or edge. Returns the number of actors and edges written.
+    """
+    if mentions is None:
+        from .canonical import fetch_mentions
+        mentions = fetch_mentions(store)
+    actors = {row[0]: row[1:] for row in store.rows(ACTORS_QUERY.read_text(encoding="utf-8"))}
+    rows = []
+    for m in mentions:
+        for role, members in (("agent", m.agents), ("target", m.targets), ("source", m.sources)):
+            for actor in members:
+                if actor in actors:
+                    kind, en, ar = actors[actor]
+                    rows.append(Participation(m.iri, m.type, None, m.certainty, m.article, role, actor,
+                                              kind or "", en or "", ar or ""))
+    graph = actor_network(rows)
+    del rows
+    store.replace_graph(network_graph_iri(), _network_triples(graph))
+    return graph.number_of_nodes() + graph.number_of_edges()
+
+
+def _network_triples(graph: nx.MultiDiGraph):
+    yield mint_iri("network"), VALUE, Literal(json.dumps({"nodes": graph.number_of_nodes(),
+                                                         "edges": graph.number_of_edges()}))
+    for i, (node, data) in enumerate(graph.nodes(data=True)):
+        yield mint_iri("network", "actor", f"{i:08d}"), VALUE, Literal(json.dumps(
+            {"id": node, **data}, ensure_ascii=False, sort_keys=True))
+    for i, (u, v, key, data) in enumerate(graph.edges(keys=True, data=True)):
+        yield mint_iri("network", "edge", f"{i:08d}"), VALUE, Literal(json.dumps(
+            {"u": u, "v": v, "key": key, **data}, ensure_ascii=False, sort_keys=True))
+
+
+def read_network(store) -> nx.MultiDiGraph | None:
+    """The materialised actor network of `store` (`actor_network.rq`), or None if it has none."""
+    result = store.query(NETWORK_QUERY.read_text(encoding="utf-8"))
+    if not result.rows:
+        return None
+    graph = nx.MultiDiGraph()
+    nodes, edges = [], []
+    for kind, value in result.rows:
+        if kind == "actor":
+            nodes.append(json.loads(value))
+        elif kind == "edge":
+            edges.append(json.loads(value))
+    # the order actor_network adds them in: nodes by IRI, edges by (u, v, key)
+    for data in sorted(nodes, key=lambda d: d["id"]):
+        graph.add_node(data.pop("id"), **data)
+    for data in sorted(edges, key=lambda d: (d["u"], d["v"], d["key"])):
+        graph.add_edge(data.pop("u"), data.pop("v"), key=data.pop("key"), **data)
+    return graph
 
 
 # --------------------------------------------------------------------------------------------

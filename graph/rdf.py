@@ -68,6 +68,9 @@ def event_triples(article_id: str, event: EventMention) -> Iterator[Triple]:
     for prop, refs in ((ekg.agent, event.agents), (ekg.target, event.targets), (ekg.place, event.places)):
         for ref in refs:
             yield node, prop, entity_iri(ref.key)
+    if event.places and event.place_inferred:
+        # analysts must be able to tell a stated place from one read off the story
+        yield node, ekg.placeInferred, Literal(True)
     if event.date:
         yield node, ekg.date, Literal(event.date.isoformat(), datatype=XSD.date)
     for prop, value in ((ekg.killed, event.killed), (ekg.injured, event.injured),

@@ -18,8 +18,10 @@ a row cap: in a child process for an on-disk Oxigraph store (killed at the deadl
 crash cannot take the caller down), in a worker thread otherwise (rdflib's pure-Python evaluation
 is stopped at the deadline). The result says whether rows were cut off.
 
-`eventkg query` and any endpoint code call these two; the stores call `check_query` first
-thing in their `query`, so no query reaches an engine unchecked.
+`eventkg query` calls these two, `eventkg serve`'s guarding proxy (graph/sparql_proxy.py) calls
+`check_query` on every query and update sent over HTTP and `check_source` on the SPARQL
+Protocol's dataset parameters; the stores call `check_query` first thing in their `query`, so no
+query reaches an engine unchecked.
 """
 from __future__ import annotations
 
@@ -60,6 +62,7 @@ __all__ = [
     "QuerySyntaxError",
     "QueryTimeout",
     "check_query",
+    "check_source",
     "run_with_limits",
     "take_rows",
 ]
@@ -128,7 +131,18 @@ _REMOTE_SCHEMES = ("http://", "https://")
 
 
 def _parse(text: str):
-    """(ParsedKind, prologues, parts): the text parsed as a query, else as an update."""
+    """(ParsedKind, prologues, parts): the text parsed as a query, else as an update.
+
+    Parsed on a thread of its own: pyparsing leaves the exceptions of the alternatives it tried in
+    reference cycles with their frames, and a frame keeps every caller's frame alive (`f_back`)
+    until the cycle collector runs. Parsed on the caller's stack, that pinned the caller's locals
+    (an open Oxigraph store, whose lock then refused to open it again); on its own thread the
+    cycles reach only the parser's frames.
+    """
+    return _in_thread(lambda: _parse_here(text), None, "parse", name="eventkg-sparql-parse")
+
+
+def _parse_here(text: str):
     try:
         parsed = parseQuery(text)
     except ParseBaseException as query_error:
@@ -198,6 +212,27 @@ def _is_local(iri: str) -> bool:
     return iri.lower().startswith("file:") or not colon or not scheme.isalpha()
 
 
+def check_source(clause: str, iri: str, allowed_endpoints: Iterable[str] = DEFAULT_ALLOWED_ENDPOINTS) -> None:
+    """Raise QueryRefused unless `clause` may name `iri`; the rule `check_query` applies to each IRI.
+
+    In: the clause as the user wrote it ("SERVICE", "LOAD", "FROM", "FROM NAMED", "USING",
+    "USING NAMED"; the SPARQL Protocol's default-graph-uri / named-graph-uri / using-graph-uri /
+    using-named-graph-uri are FROM, FROM NAMED, USING, USING NAMED) and the resolved IRI.
+    SERVICE and LOAD may reach only allow-listed http(s) endpoints; the others may name only the
+    store's own graphs (or allow-listed IRIs); no clause may name a file: or relative IRI.
+    """
+    if _is_local(iri):
+        raise QueryRefused(f"{clause} <{iri}> refused: local file access is not allowed")
+    if clause in ("SERVICE", "LOAD"):
+        if not (iri.startswith(_REMOTE_SCHEMES) and _allowed(iri, allowed_endpoints)):
+            raise QueryRefused(f"{clause} <{iri}> refused: {clause} may only reach allow-listed "
+                               "endpoints (none are allowed by default)")
+        return
+    own = str(vocabulary().ids)
+    if not iri.startswith(own) and not _allowed(iri, allowed_endpoints):
+        raise QueryRefused(f"{clause} <{iri}> refused: only the store's own graphs ({own}...) can be named")
+
+
 @functools.lru_cache(maxsize=512)
 def _check(text: str, allow_update: bool, allowed_endpoints: tuple[str, ...]) -> ParsedKind:
     try:
@@ -208,19 +243,10 @@ def _check(text: str, allow_update: bool, allowed_endpoints: tuple[str, ...]) ->
         ops = ", ".join(dict.fromkeys(_UPDATE_OPERATIONS.get(p.name, p.name) for p in parts))
         raise QueryRefused(f"SPARQL Update ({ops}) refused: queries are read-only unless updates are "
                            "explicitly allowed (--allow-update)")
-    own = str(vocabulary().ids)
     for clause, target in _where_iris(kind, prologues, parts):
         if isinstance(target, Variable):
             raise QueryRefused(f"{clause} ?{target} refused: the address must be a fixed, allowed IRI")
-        iri = str(target)
-        if _is_local(iri):
-            raise QueryRefused(f"{clause} <{iri}> refused: local file access is not allowed")
-        if clause in ("SERVICE", "LOAD"):
-            if not (iri.startswith(_REMOTE_SCHEMES) and _allowed(iri, allowed_endpoints)):
-                raise QueryRefused(f"{clause} <{iri}> refused: {clause} may only reach allow-listed "
-                                   "endpoints (none are allowed by default)")
-        elif not iri.startswith(own) and not _allowed(iri, allowed_endpoints):
-            raise QueryRefused(f"{clause} <{iri}> refused: only the store's own graphs ({own}...) can be named")
+        check_source(clause, str(target), allowed_endpoints)
     return kind
 
 
@@ -257,7 +283,7 @@ class _Abandoned(BaseException):
     """Raised inside a worker thread whose caller has given up on it (BaseException: not swallowed)."""
 
 
-def _in_thread(work: Callable[[], T], timeout: float | None, what: str) -> T:
+def _in_thread(work: Callable[[], T], timeout: float | None, what: str, name: str = "eventkg-query") -> T:
     box: dict[str, object] = {}
 
     def run() -> None:
@@ -268,7 +294,7 @@ def _in_thread(work: Callable[[], T], timeout: float | None, what: str) -> T:
         except BaseException as exc:  # noqa: BLE001 — handed to the caller
             box["error"] = exc
 
-    worker = threading.Thread(target=run, name="eventkg-query", daemon=True)
+    worker = threading.Thread(target=run, name=name, daemon=True)
     worker.start()
     worker.join(timeout)
     if worker.is_alive():

@@ -162,6 +162,12 @@ class MemoryStore:
         columns = [str(v) for v in result.vars]
         return QueryResult(columns, *take_rows(([None if v is None else str(v) for v in row] for row in result), max_rows))
 
+    def rows(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Iterator[list[str | None]]:
+        """The rows of a SELECT one at a time, in its column order (for results too big to hold as a QueryResult)."""
+        check_query(sparql)
+        for row in self.dataset.query(sparql, initBindings=dict(bindings or {})):
+            yield [None if v is None else str(v) for v in row]
+
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update (callers decide it is allowed; SERVICE/LOAD/local files stay refused)."""
         check_query(sparql, allow_update=True)
@@ -422,6 +428,18 @@ class OxigraphStore:
                                *take_rows(([_plain(t.subject), _plain(t.predicate), _plain(t.object)] for t in result), max_rows))
         columns = [v.value for v in result.variables if v.value not in hidden]
         return QueryResult(columns, *take_rows(([_plain(sol[c]) for c in columns] for sol in result), max_rows))
+
+    def rows(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Iterator[list[str | None]]:
+        """The rows of a SELECT one at a time, in its column order (for results too big to hold as a QueryResult)."""
+        check_query(sparql)
+        subs = {ox.Variable(k): _to_ox(v) for k, v in (bindings or {}).items()}
+        hidden: set[str] = set()
+        if subs:
+            sparql, hidden = project_parameters(sparql, list(bindings))
+        result = self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None)
+        columns = [v.value for v in result.variables if v.value not in hidden]
+        for solution in result:
+            yield [_plain(solution[c]) for c in columns]
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update in one transaction (callers decide it is allowed; SERVICE/LOAD/local files stay refused)."""

@@ -21,6 +21,10 @@ def sources(event):
     ("وأفادت وكالة سانا بأن القوات الحكومية سيطرت على بلدة اللطامنة.", "TerritorialGain", "SANA"),
     ("سيطرت القوات التركية على بلدة رأس العين، بحسب المرصد السوري لحقوق الإنسان.", "TerritorialGain", "Syrian Observatory for Human Rights"),
     ("ونقلت رويترز عن مصدر أن تنظيم داعش أعدم عشرة أشخاص.", "Execution", "Reuters"),
+    # an unnamed member speaks for their body
+    ("وقال مصدر عسكري في قوات سوريا الديمقراطية لنورث برس إن مسلحين هاجموا حاجزاً في بلدة ذيبان.", "Attack",
+     "Syrian Democratic Forces"),
+    ("وأكد قيادي في الجيش الوطني السوري أن الفصائل سيطرت على قرية عون الدادات.", "TerritorialGain", "Syrian National Army"),
 ])
 def test_speaker_is_the_source(nlp, text, event_type, source):
     events = [e for e in record(nlp, text).events if e.type == event_type]
@@ -56,3 +60,18 @@ def test_condemnation_is_its_authors_statement(nlp):
     rec = record(nlp, "نددت وزارة الخارجية التركية بالهجوم على مدينة عفرين.")
     condemnation = [e for e in rec.events if e.type == "Condemnation"][0]
     assert sources(condemnation) == [condemnation.agents[0].label_en or condemnation.agents[0].label_ar]
+
+
+def test_an_actor_after_a_preposition_is_not_the_speaker(nlp):
+    text = "وتوقع القائد العام لقوات سوريا الديمقراطية مظلوم عبدي إعلان النصر على تنظيم داعش خلال أسبوع، وقال إن قواته سيطرت على بلدة الباغوز."
+    gains = [e for e in record(nlp, text).events if e.type == "TerritorialGain"]
+    assert gains and "Islamic State" not in [s for e in gains for s in sources(e)]
+
+
+
+def test_a_headline_is_not_the_outlets_own_statement(nlp):
+    text = ("قسد تسيطر على بلدة هجين\n\n"
+            "قال المتحدث باسم قوات سوريا الديمقراطية مصطفى بالي إن قواته سيطرت على بلدة هجين بعد معارك عنيفة.\n")
+    gains = [e for e in record(nlp, text, outlet="Enab Baladi").events if e.type == "TerritorialGain"]
+    assert gains and "Enab Baladi" not in sources(gains[0])
+    assert "Mustafa Bali" in sources(gains[0])

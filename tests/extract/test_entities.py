@@ -37,6 +37,10 @@ def test_gazetteer_names(doc_of, text, expected_id):
     ("قصفت الطائرات قرية كفرعويد جنوب إدلب", "كفرعويد", "Place"),
     ("اندلعت اشتباكات في بلدة تل مرعي", "تل مرعي", "Place"),
     ("نزح المدنيون إلى مخيم البردان", "مخيم البردان", "Place"),
+    ("انفجرت عبوة ناسفة في قرية معرشورين صباحاً", "معرشورين", "Place"),
+    ("استهدف القصف سوق الهال في المدينة", "سوق الهال", "Place"),
+    ("سيطرت الهيئة على مقرات التنظيم في قرية عرب سعيد", "عرب سعيد", "Place"),   # a compound name
+    ("سقطت قذائف على بلدة قرقميش الحدودية", "قرقميش", "Place"),                 # not its adjective
 ])
 def test_context_rules_find_unknown_names(doc_of, text, name, label):
     found = [(s.text, s.label_) for s in doc_of(text).spans["entities"]]
@@ -46,6 +50,13 @@ def test_context_rules_find_unknown_names(doc_of, text, name, label):
 @pytest.mark.parametrize("text", [
     "نفذت الطائرات غارات على مناطق انتشار التنظيم في البادية",   # a masdar after a plural area noun
     "وقالت مصادر إن التنظيم يتراجع في المنطقة",                  # a definite description, not a new name
+    "سقطت القذائف على سوق شعبي مكتظ بالمدنيين",                  # an adjective after a site noun
+    "استهدفت الغارة سوقاً للخضار وسط البلدة",                     # a preposition-led noun
+    "هاجم المسلحون حاجزاً بالأسلحة الرشاشة",                       # a preposition-led noun
+    "طالت الغارات قرى ومنشآت مدنية بينها محطة كهرباء",            # a coordinated noun; a bare noun after محطة
+    "تعرضت أحياء سكنية في القرى المجاورة للقصف",                  # nisba and plain adjectives
+    "تخلل الحملة قصف على الأحياء السكنية",                         # a definite noun's adjective
+    "غادرت العائلات مخيم تعمل فيه منظمات إغاثية",                   # a verb after a place noun
 ])
 def test_no_spurious_rule_entities(doc_of, text):
     assert [s.text for s in doc_of(text).spans["entities"] if s.kb_id_.startswith("new:")] == []

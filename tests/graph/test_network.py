@@ -185,6 +185,51 @@ def test_filters_give_the_same_rows_on_oxigraph(store, trig):
         assert net.interactions(oxi, filters) == net.interactions(store, filters), filters
 
 
+def _as_lists(graph: nx.MultiDiGraph) -> tuple[list, list]:
+    return list(graph.nodes(data=True)), list(graph.edges(keys=True, data=True))
+
+
+def test_materialised_network_is_the_network_of_every_mention(store, graph, trig):
+    """The build writes the unfiltered network to its own graph; reading it back (what `eventkg
+    network` does without filters) gives the network computed from the mentions, on both stores."""
+    materialised = net.read_network(store)
+    assert materialised is not None and materialised.number_of_edges() > 20
+    assert _as_lists(materialised) == _as_lists(graph)
+    assert _as_lists(net.network_from_store(store)) == _as_lists(graph)
+    oxi = OxigraphStore()
+    oxi.store.load(path=str(trig), format=ox.RdfFormat.TRIG)
+    assert _as_lists(net.read_network(oxi)) == _as_lists(graph)
+    # a filtered network is computed from the mentions, not from the materialised one
+    strikes = net.network_from_store(store, Filters(event_type="Airstrike"))
+    assert {d["event_type"] for _, _, d in strikes.edges(data=True)} <= {"Airstrike", ""}
+
+
+def test_materialised_network_follows_the_store(store):
+    """A store whose mentions changed gets the new network when it is materialised again."""
+    copy = MemoryStore()
+    for quad in store.dataset.quads((None, None, None, None)):
+        copy.dataset.add(quad)
+    assert _as_lists(net.read_network(copy)) == _as_lists(net.read_network(store))
+    victim = next(iter(net.read_network(store).edges(data=True)))[2]["events"][0]
+    for s, p, o, g in list(copy.dataset.quads((None, None, None, None))):
+        if str(s) == victim:
+            copy.dataset.remove((s, p, o, g))
+    net.materialise_network(copy)
+    after = net.read_network(copy)
+    assert all(victim not in d["events"] for _, _, d in after.edges(data=True))
+    assert _as_lists(after) == _as_lists(net.actor_network(net.interactions(copy)))
+
+
+def test_a_graph_without_a_materialised_network_is_computed_from_mentions(store, graph):
+    bare = MemoryStore()
+    network_graph = str(net.network_graph_iri())
+    for quad in store.dataset.quads((None, None, None, None)):
+        if str(quad[3].identifier if hasattr(quad[3], "identifier") else quad[3]) != network_graph:
+            bare.dataset.add(quad)
+    assert net.read_network(bare) is None
+    assert _as_lists(net.network_from_store(bare)) == _as_lists(graph)
+
+
 @pytest.mark.parametrize("kwargs,message", [
     ({"date_from": "2019-13-01"}, "not a date"),
     ({"date_from": "2019-03-01", "date_to": "2019-02-01"}, "empty"),

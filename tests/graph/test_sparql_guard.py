@@ -7,11 +7,14 @@ seed graph on both engines.
 from __future__ import annotations
 
 import csv
+import gc
 import io
+import itertools
 import shutil
 import socket
 import threading
 import time
+import weakref
 
 import pytest
 from rdflib import Dataset, Literal, URIRef
@@ -21,7 +24,7 @@ from graph.build import build
 from graph.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, app
 from graph.queries import canned_queries
 from graph.sparql_guard import (ParsedKind, QueryEngineError, QueryRefused, QuerySyntaxError, QueryTimeout,
-                                check_query, run_with_limits, take_rows)
+                                check_query, check_source, run_with_limits, take_rows)
 from graph.store import MemoryStore, OxigraphStore
 from ontology import vocabulary
 
@@ -155,6 +158,49 @@ def test_an_allow_list_opens_exactly_the_listed_endpoints():
             check_query(text, allowed_endpoints=allowed)
     with pytest.raises(QueryRefused, match="local file"):   # never files, whatever the list says
         check_query("LOAD <file:///etc/passwd>", allow_update=True, allowed_endpoints=["file:///"])
+
+
+@pytest.mark.parametrize("clause,iri,refusal", [
+    ("FROM", ENTITIES_GRAPH, None),
+    ("USING NAMED", ENTITIES_GRAPH, None),
+    ("FROM NAMED", "http://example.org/g", "only the store's own graphs"),
+    ("USING", "file:///etc/passwd", "local file access"),
+    ("FROM", "passwd", "local file access"),             # relative: resolves to a local path
+    ("SERVICE", ENTITIES_GRAPH, "SERVICE may only reach allow-listed endpoints"),
+])
+def test_check_source_is_the_rule_for_each_iri(clause, iri, refusal):
+    """The rule the SPARQL Protocol's default-graph-uri & co. are checked by (graph/sparql_proxy.py)."""
+    if refusal is None:
+        check_source(clause, iri)
+        return
+    with pytest.raises(QueryRefused, match=f"^{clause} <{iri}> refused: {refusal}"):
+        check_source(clause, iri)
+
+
+_unique = itertools.count()
+
+
+def test_checking_does_not_keep_the_callers_objects_alive():
+    """pyparsing leaves failed alternatives' exceptions in cycles with their frames, and a frame keeps
+    its callers' frames: parsed on the caller's stack, an open store stayed alive (and locked) after
+    its last use until the cycle collector happened to run."""
+
+    class Held:
+        pass
+
+    def use(held: Held) -> None:
+        # a query the cache has not seen, with groups the grammar must try alternatives on
+        check_query(f"SELECT * WHERE {{ {{ ?s ?p ?o }} UNION {{ ?s ?p {next(_unique)} }} OPTIONAL {{ ?o ?q ?r }} }}")
+
+    gc.disable()   # only reference counting may free it
+    try:
+        held = Held()
+        alive = weakref.ref(held)
+        use(held)
+        del held
+        assert alive() is None
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize("text", ["", "   # only a comment\n", "SELECT * WHERE { ?s ?p }", "DROP TABLE users",
