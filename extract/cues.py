@@ -68,35 +68,68 @@ class CueMatcher:
     """Pipe: finds every phrase of every lexicon table; one span group per table.
 
     Within a table, overlapping hits are resolved longest-first (`ما لا يقل عن` beats `لا`).
+    One PhraseMatcher holds the phrases of all tables (one pass over the doc instead of one per
+    table); its hits are sorted back into their tables, in the order each table's own matcher
+    would give them (see `_tie_ranks`).
     """
 
     def __init__(self, nlp: Language, name: str, data_dir: str):
         self.name = name
         self.lexicons: Lexicons = load_lexicons(data_dir)
-        self.matchers: dict[str, PhraseMatcher] = {}
+        self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
+        self.tables = list(self.lexicons.phrases)
+        # (table, row number) → rank, for rows whose phrase another row of the table repeats
+        self._ranks: dict[tuple[str, str], int] = {}
         for table, rows in self.lexicons.phrases.items():
-            matcher = PhraseMatcher(nlp.vocab, attr="NORM")
             label_col = LABEL_COLUMN[table]
+            patterns = {}
             for index, row in enumerate(rows):
                 pattern = phrase_doc(nlp.vocab, nlp.tokenizer, row["form"])
                 if len(pattern):
-                    matcher.add(f"{table}|{row[label_col]}|{index}", [pattern])
-            self.matchers[table] = matcher
-        self._labels: dict[int, tuple[str, str]] = {}   # match id → (label, row number)
-        self._hashes: dict[str, int] = {}               # label or row number → its string hash
+                    key = f"{table}|{row[label_col]}|{index}"
+                    self.matcher.add(key, [pattern])
+                    patterns[key] = pattern
+            self._ranks.update(self._tie_ranks(nlp, table, patterns))
+        self._labels: dict[int, tuple[str, str, str]] = {}   # match id → (table, label, row number)
+        self._hashes: dict[str, int] = {}                    # label or row number → its string hash
+
+    @staticmethod
+    def _tie_ranks(nlp: Language, table: str, patterns: dict[str, Doc]) -> dict[tuple[str, str], int]:
+        """Rows of `table` with the same phrase (same keys) match the same tokens; which one a
+        table's own PhraseMatcher lists first decides which one `filter_spans` keeps. Their
+        order, learnt by matching each such phrase with a matcher of the table alone."""
+        by_keys: dict[tuple[int, ...], list[str]] = {}
+        for key, pattern in patterns.items():
+            by_keys.setdefault(tuple(t.norm for t in pattern), []).append(key)
+        repeated = [keys for keys in by_keys.values() if len(keys) > 1]
+        if not repeated:
+            return {}
+        alone = PhraseMatcher(nlp.vocab, attr="NORM")
+        for key, pattern in patterns.items():
+            alone.add(key, [pattern])
+        strings = nlp.vocab.strings
+        ranks = {}
+        for keys in repeated:
+            pattern = patterns[keys[0]]
+            listed = [strings[m] for m, start, end in alone(pattern) if (start, end) == (0, len(pattern))]
+            for rank, key in enumerate(listed):
+                ranks[(table, key.rsplit("|", 1)[1])] = rank
+        return ranks
 
     def __call__(self, doc: Doc) -> Doc:
         strings = doc.vocab.strings
-        labels, hashes = self._labels, self._hashes
-        for table, matcher in self.matchers.items():
-            rows = []
-            for match_id, start, end in matcher(doc):
-                label_row = labels.get(match_id)
-                if label_row is None:
-                    _, label, index = strings[match_id].split("|")
-                    label_row = labels[match_id] = (label, index)
-                    hashes[label], hashes[index] = strings.add(label), strings.add(index)
-                rows.append((start, end, *label_row))
+        labels, hashes, ranks = self._labels, self._hashes, self._ranks
+        by_table: dict[str, list[tuple[int, int, str, str]]] = {table: [] for table in self.tables}
+        for match_id, start, end in self.matcher(doc):
+            info = labels.get(match_id)
+            if info is None:
+                table, label, index = strings[match_id].split("|")
+                info = labels[match_id] = (table, label, index)
+                hashes[label], hashes[index] = strings.add(label), strings.add(index)
+            by_table[info[0]].append((start, end, info[1], info[2]))
+        for table, rows in by_table.items():
+            if ranks:
+                rows = _in_table_order(table, rows, ranks)
             rows = longest_first(rows)
             # Span objects only for the hits kept, labels as hashes (no string lookups)
             spans = [Span(doc, start, end, label=hashes[label], kb_id=hashes[index]) for start, end, label, index in rows]
@@ -117,6 +150,25 @@ def make_cue_matcher(nlp: Language, name: str, data_dir: str) -> CueMatcher:
 def cue_row(doc: Doc, table: str, span: Span) -> dict[str, str]:
     """Lexicon row behind a span of `doc.spans[table]` (uses the doc's data folder)."""
     return load_lexicons(doc._.data_dir).phrases[table][int(span.kb_id_)]
+
+
+def _in_table_order(table: str, rows: list[tuple[int, int, str, str]],
+                    ranks: dict[tuple[str, str], int]) -> list[tuple[int, int, str, str]]:
+    """Hits of the same tokens (rows repeating a phrase) put in their table matcher's order.
+
+    A matcher lists the hits of one token range together, so equal ranges are neighbours."""
+    out: list[tuple[int, int, str, str]] = []
+    k, n = 0, len(rows)
+    while k < n:
+        j = k + 1
+        while j < n and rows[j][0] == rows[k][0] and rows[j][1] == rows[k][1]:
+            j += 1
+        if j - k > 1:
+            out.extend(sorted(rows[k:j], key=lambda r: ranks.get((table, r[3]), 0)))
+        else:
+            out.append(rows[k])
+        k = j
+    return out
 
 
 def longest_first(matches: list[tuple]) -> list[tuple]:

@@ -187,7 +187,7 @@ def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
         id=article.id, sha256=article.sha256, outlet=outlet,
         published=doc._.published, url=article.meta.url,
         entities=tuple(sorted(entities.values())), mentions=mentions,
-        events=tuple(place_by_story(coalesce(events, lex.ancestors), section_starts(doc), lex)),
+        events=tuple(place_by_story(coalesce(events, lex.ancestors), section_starts(doc, headings), lex)),
         warnings=article.warnings,
         context=tuple(sorted(context.values())),
     )

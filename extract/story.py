@@ -41,16 +41,22 @@ def heading_lines(text: str) -> list[tuple[int, int]]:
     out = []
     offset = 0
     for line in text.split("\n"):
-        words = sum(1 for w in line.split() if any(ch.isalpha() for ch in w))
-        if 0 < words <= HEADING_WORDS and not any(ch in SENTENCE_END for ch in line):
-            out.append((offset, offset + len(line)))
+        # the full-stop test first: it rules out most lines (paragraphs) without counting words
+        if not any(mark in line for mark in SENTENCE_END):
+            words = sum(1 for w in line.split() if any(map(str.isalpha, w)))
+            if 0 < words <= HEADING_WORDS:
+                out.append((offset, offset + len(line)))
         offset += len(line) + 1
     return out
 
 
-def section_starts(doc: Doc) -> list[int]:
-    """Character offsets where the sections of `doc` start: 0 and every heading line."""
-    return sorted({0, *(start for start, _ in heading_lines(doc.text))})
+def section_starts(doc: Doc, headings: list[tuple[int, int]] | None = None) -> list[int]:
+    """Character offsets where the sections of `doc` start: 0 and every heading line.
+
+    `headings`: `heading_lines(doc.text)` when the caller has it already."""
+    if headings is None:
+        headings = heading_lines(doc.text)
+    return sorted({0, *(start for start, _ in headings)})
 
 
 def _settlement(ref: EntityRef) -> bool:
