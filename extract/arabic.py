@@ -30,7 +30,28 @@ _PREP = ("", "ب", "ل", "ك")
 _ENCLITICS = ("هما", "هم", "هن", "ها", "ه")
 
 
-@functools.lru_cache(maxsize=1 << 16)   # news words repeat; camel-tools' folding is slow per call
+def per_string(limit: int = 1 << 18):
+    """Decorator: remember a one-string function's results in a plain dict (emptied when it holds
+    `limit` entries). News words repeat, so most calls become one lookup; unlike functools'
+    lru_cache, a dict adds no object per entry for the garbage collector to track."""
+    def wrap(fn):
+        cache: dict[str, object] = {}
+
+        @functools.wraps(fn)
+        def cached(text):
+            try:
+                return cache[text]
+            except KeyError:
+                if len(cache) >= limit:
+                    cache.clear()
+                value = cache[text] = fn(text)
+                return value
+        cached.cache = cache
+        return cached
+    return wrap
+
+
+@per_string()   # camel-tools' folding is slow per call
 def normalize(text: str) -> str:
     """Return `text` with diacritics, tatweel and letter variants folded; length may change."""
     text = normalize_unicode(text)

@@ -132,9 +132,11 @@ class CueMatcher:
                 rows = _in_table_order(table, rows, ranks)
             rows = longest_first(rows)
             # Span objects only for the hits kept, labels as hashes (no string lookups)
-            spans = [Span(doc, start, end, label=hashes[label], kb_id=hashes[index]) for start, end, label, index in rows]
-            doc.spans[table] = spans
-            remember(doc, table, rows=rows, spans=spans)
+            doc.spans[table] = [Span(doc, start, end, label=hashes[label], kb_id=hashes[index])
+                                for start, end, label, index in rows]
+            # the rows only: Span objects kept alive for the whole document would be promoted by
+            # the garbage collector and make its full collections come sooner (few are read back)
+            remember(doc, table, rows=rows)
         return doc
 
     def row(self, table: str, span: Span) -> dict[str, str]:

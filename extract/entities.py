@@ -9,7 +9,6 @@ before an organisation (وكالة «هاوار»), and a head + nisba adjective
 """
 from __future__ import annotations
 
-import functools
 import re
 
 from spacy.language import Language
@@ -17,6 +16,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from . import extensions  # noqa: F401  (registers Doc._ attributes)
+from .arabic import per_string
 from .cues import longest_first, phrase_doc
 from .lexicon import DATA_DIR, load_lexicons
 from .token_table import remember, span_rows, token_table
@@ -32,7 +32,7 @@ QUOTE_OPEN = frozenset("«“\"")
 QUOTE_CLOSE = frozenset("»”\"")
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@per_string()
 def _name_token(text: str) -> bool:
     return bool(_NAME_TOKEN.match(text))
 

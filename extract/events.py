@@ -15,20 +15,19 @@ and prepositional targets and places (على، ضد، في، قرب، شرق، �
 from __future__ import annotations
 
 import bisect
-import functools
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from . import extensions  # noqa: F401
-from .arabic import match_key
+from .arabic import match_key, per_string
 from .attribution import sources_for
 from .quotation import OPENING as QUOTES_OPENING, opens_speech
 from .lexicon import DATA_DIR, load_lexicons
 from .token_table import span_list, span_rows, token_table
 
 # the key of a token's text as a lexicon writes it (texts repeat: computed once each)
-_match_key = functools.lru_cache(maxsize=1 << 16)(match_key)
+_match_key = per_string()(match_key)
 
 # People speak and command, but the doers and targets of events in this domain are bodies.
 ACTOR_TYPES = frozenset({"ArmedGroup", "StateForce", "Country", "GovernmentBody"})

@@ -10,13 +10,13 @@ Coordinated counts («أربعة أشخاص وسبعة أطفال وثلاث ن�
 """
 from __future__ import annotations
 
-import functools
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from . import extensions  # noqa: F401
+from .arabic import per_string
 from .lexicon import DATA_DIR, load_lexicons
 from .token_table import remember, span_rows, token_table
 
@@ -27,7 +27,7 @@ OF = frozenset({"من"})
 _DIGIT_CHARS = str.maketrans("٠١٢٣٤٥٦٧٨٩٬٫", "0123456789,.")
 
 
-@functools.lru_cache(maxsize=1 << 16)   # token texts repeat
+@per_string()   # token texts repeat
 def _digits(text: str) -> float | None:
     text = text.translate(_DIGIT_CHARS)
     if text.startswith(CONJ):
