@@ -64,6 +64,10 @@ def make_match_keys(nlp: Language, name: str, data_dir: str) -> MatchKeys:
     return MatchKeys(nlp, name, data_dir)
 
 
+# cue tables later components read as Span objects (event triggers, reporting frames, dates)
+SPAN_TABLES = frozenset({"triggers", "reporting", "dates"})
+
+
 class CueMatcher:
     """Pipe: finds every phrase of every lexicon table; one span group per table.
 
@@ -132,11 +136,12 @@ class CueMatcher:
                 rows = _in_table_order(table, rows, ranks)
             rows = longest_first(rows)
             # Span objects only for the hits kept, labels as hashes (no string lookups)
-            doc.spans[table] = [Span(doc, start, end, label=hashes[label], kb_id=hashes[index])
-                                for start, end, label, index in rows]
-            # the rows only: Span objects kept alive for the whole document would be promoted by
-            # the garbage collector and make its full collections come sooner (few are read back)
-            remember(doc, table, rows=rows)
+            spans = [Span(doc, start, end, label=hashes[label], kb_id=hashes[index]) for start, end, label, index in rows]
+            doc.spans[table] = spans
+            # Spans of the few tables read back as Spans; of the others the rows only: Span
+            # objects kept alive for the whole document would be promoted by the garbage
+            # collector and make its full collections come sooner
+            remember(doc, table, rows=rows, spans=spans if table in SPAN_TABLES else None)
         return doc
 
     def row(self, table: str, span: Span) -> dict[str, str]:

@@ -100,13 +100,20 @@ def settlement_level(places: Sequence[EntityRef], lex: Lexicons) -> tuple[Entity
     return tuple(out)
 
 
+def _at_settlement_level(event: EventMention, lex: Lexicons) -> EventMention:
+    if not event.places:
+        return event
+    places = settlement_level(event.places, lex)
+    return event if places == event.places else replace(event, places=places)
+
+
 def place_by_story(events: Sequence[EventMention], sections: Sequence[int], lex: Lexicons) -> list[EventMention]:
     """`events` (document order) with their story place filled in where they have none.
 
     `sections` are the character offsets from `section_starts`. Returned events that received
     the story place have `place_inferred=True`.
     """
-    out = [replace(e, places=settlement_level(e.places, lex)) if e.places else e for e in events]
+    out = [_at_settlement_level(e, lex) for e in events]
     groups: dict[int, list[int]] = {}
     for k, event in enumerate(out):
         groups.setdefault(bisect.bisect_right(sections, event.evidence.start), []).append(k)
