@@ -114,6 +114,14 @@ def test_car_bomb_type(nlp, text, etype):
     assert etype in [e.type for e in events(nlp, text)]
 
 
+@pytest.mark.parametrize("text,etype", [
+    ("أطلقت تركيا عملية عسكرية ضد وحدات حماية الشعب في عفرين.", "Attack"),
+    ("وأعلن الجيش إطلاق عملية لملاحقة خلايا التنظيم في البادية.", "Attack"),
+])
+def test_launching_an_operation(nlp, text, etype):
+    assert etype in [e.type for e in events(nlp, text)]
+
+
 def test_casualties_attach_to_the_bombing(nlp):
     found = events(nlp, "قتل 12 شخصاً على الأقل وأصيب 30 آخرون في تفجير انتحاري استهدف سوقاً في مدينة أعزاز.")
     bombing = [e for e in found if e.type == "SuicideBombing"]
