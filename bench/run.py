@@ -73,7 +73,7 @@ def bench_extraction(corpus_dir: Path, processes: list[int], profile: bool) -> t
 
     from extract.pipeline import ArticleFailure, build_pipeline, process
     from extract.reader import collect_inputs, read_article
-    from graph.distributed import process_pool
+    from graph.distributed import BATCH_SIZE, process_pool
 
     paths, meta, _ = collect_inputs([corpus_dir])
     articles = [read_article(p, meta.get(p.stem)) for p in paths]
@@ -105,7 +105,9 @@ def bench_extraction(corpus_dir: Path, processes: list[int], profile: bool) -> t
         if n == 1:
             continue
         with process_pool(n) as extract:
-            list(extract(articles[: 2 * n]))   # start and warm every worker before timing
+            # start and warm every worker before timing: a task holds BATCH_SIZE articles, so
+            # two per worker (while the first loads its pipeline the next task goes to another)
+            list(extract(articles[: 2 * BATCH_SIZE * n]))
             started = time.perf_counter()
             list(extract(articles))
             runs[n] = time.perf_counter() - started
