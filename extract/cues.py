@@ -1,9 +1,10 @@
 """Lexicon matching: match keys on tokens and phrase-table cues as span groups.
 
 `MatchKeys` writes each token's lexicon key to `token.norm_` (clitic-aware, see
-`arabic.MatchKeyer`). `CueMatcher` runs one PhraseMatcher per lexicon table over those keys
+`arabic.MatchKeyer`). `CueMatcher` matches the phrases of the lexicon tables over those keys
 and stores the hits in `doc.spans[<table>]`, each span labelled by the table's label column
-and carrying its row number in `span.kb_id_`, so later components can read the row.
+and carrying its row number in `span.kb_id_`, so later components can read the row. Tables
+read only as word lists (`WORD_LIST_TABLES`: the stopwords) are not matched.
 """
 from __future__ import annotations
 
@@ -66,10 +67,13 @@ def make_match_keys(nlp: Language, name: str, data_dir: str) -> MatchKeys:
 
 # cue tables later components read as Span objects (event triggers, reporting frames, dates)
 SPAN_TABLES = frozenset({"triggers", "reporting", "dates"})
+# tables no component reads as hits, only as word lists from the lexicon (entities reads the
+# stopwords so): matching them made half of all cue spans, for nothing
+WORD_LIST_TABLES = frozenset({"stopwords"})
 
 
 class CueMatcher:
-    """Pipe: finds every phrase of every lexicon table; one span group per table.
+    """Pipe: finds every phrase of every lexicon table but `WORD_LIST_TABLES`; one span group per table.
 
     Within a table, overlapping hits are resolved longest-first (`ما لا يقل عن` beats `لا`).
     One PhraseMatcher holds the phrases of all tables (one pass over the doc instead of one per
@@ -81,10 +85,11 @@ class CueMatcher:
         self.name = name
         self.lexicons: Lexicons = load_lexicons(data_dir)
         self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
-        self.tables = list(self.lexicons.phrases)
+        self.tables = [table for table in self.lexicons.phrases if table not in WORD_LIST_TABLES]
         # (table, row number) → rank, for rows whose phrase another row of the table repeats
         self._ranks: dict[tuple[str, str], int] = {}
-        for table, rows in self.lexicons.phrases.items():
+        for table in self.tables:
+            rows = self.lexicons.phrases[table]
             label_col = LABEL_COLUMN[table]
             patterns = {}
             for index, row in enumerate(rows):

@@ -12,7 +12,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Span
 from spacy.util import filter_spans
 
-from extract.cues import longest_first, phrase_doc
+from extract.cues import WORD_LIST_TABLES, longest_first, phrase_doc
 from extract.lexicon import LABEL_COLUMN
 from extract.token_table import span_list, span_rows, token_table
 
@@ -96,9 +96,14 @@ def test_longest_first_is_filter_spans(nlp):
 
 def test_cue_groups_are_one_matcher_per_table(nlp, docs):
     """The single matcher over all tables, hits resolved per table, gives what one PhraseMatcher
-    per table and filter_spans give (rows repeating a phrase included)."""
+    per table and filter_spans give (rows repeating a phrase included); the word-list tables get
+    no span group."""
     cues = nlp.get_pipe("eventkg_cues")
+    for table in WORD_LIST_TABLES:
+        assert table in cues.lexicons.phrases and all(table not in doc.spans for doc in docs)
     for table, rows in cues.lexicons.phrases.items():
+        if table in WORD_LIST_TABLES:
+            continue
         matcher = PhraseMatcher(nlp.vocab, attr="NORM")
         for index, row in enumerate(rows):
             pattern = phrase_doc(nlp.vocab, nlp.tokenizer, row["form"])
