@@ -59,6 +59,23 @@ def entity_ref(span: Span, lex: Lexicons) -> EntityRef:
     return ref if ref is not None else EntityRef(span.kb_id_, span.label_, _clean(span.text))
 
 
+def _span_refs(lex: Lexicons):
+    """`entity_ref` for the Spans of one document, each worked out once: the frames of a doc
+    share their entity Spans (an agent is also a claim's agent, a speaker speaks many times).
+    Keyed by object identity; the Span is kept with its ref, so an id is never reused meanwhile."""
+    memo = _memo(lex)
+    by_span: dict[int, tuple[Span, EntityRef]] = {}
+
+    def ref(span: Span) -> EntityRef:
+        hit = by_span.get(id(span))
+        if hit is None:
+            found = _gazetteer_ref(span.kb_id_, lex, memo)
+            hit = by_span[id(span)] = (span, found if found is not None else
+                                       EntityRef(span.kb_id_, span.label_, _clean(span.text)))
+        return hit[1]
+    return ref
+
+
 def anonymous_ref(phrase: str) -> EntityRef:
     """An unnamed source (مصادر محلية، ناشطون) as an entity of its own."""
     phrase = _clean(phrase)
@@ -102,34 +119,36 @@ def anchor(doc: Doc, start: int, end: int, text: str | None = None) -> Anchor:
     return Anchor(b, e, text[b:e])
 
 
-def _sources(frame: dict, lex: Lexicons, outlet: EntityRef | None, headline: bool = False) -> tuple[Source, ...]:
+def _sources(frame: dict, ref, outlet: EntityRef | None, headline: bool = False) -> tuple[Source, ...]:
+    """`ref`: Span → EntityRef (see `_span_refs`)."""
     claims = frame["claims"]
     if not claims and frame["type"] in SPEECH_ACTS and frame["agents"]:
         # «نددت الخارجية السورية ...»: a condemnation is its author's own statement
-        return (Source(entity_ref(frame["agents"][0], lex)),)
+        return (Source(ref(frame["agents"][0])),)
     if not claims:
         # a headline announces what the body reports; it is no statement of the outlet's own
         return (Source(outlet, voice=True),) if outlet and not headline else ()
     out = []
     for claim in claims:
-        channel = entity_ref(claim["channel"], lex) if claim.get("channel") is not None else None
+        channel = ref(claim["channel"]) if claim.get("channel") is not None else None
         if claim["speaker"] is not None:
-            out.append(Source(entity_ref(claim["speaker"], lex), channel))
+            out.append(Source(ref(claim["speaker"]), channel))
         elif claim["anonymous"]:
             out.append(Source(anonymous_ref(claim["anonymous"]), channel))
     return tuple(dict.fromkeys(out))
 
 
-def _claims(doc: Doc, frame: dict, lex: Lexicons, outlet: EntityRef | None, text: str,
+def _claims(doc: Doc, frame: dict, ref, outlet: EntityRef | None, text: str,
             headings: list[tuple[int, int]] = ()) -> list[Claim]:
-    """One claim per source of a frame (or one unattributed claim), with the frame's figures."""
+    """One claim per source of a frame (or one unattributed claim), with the frame's figures.
+    `ref`: Span → EntityRef (see `_span_refs`)."""
     lo, hi = frame["window"]
     trig = frame["trigger"]
     headline = any(b <= trig.start_char < e for b, e in headings)
     evidence = anchor(doc, min(lo, trig.start), max(hi, trig.end), text)
-    agents = tuple(dict.fromkeys(entity_ref(s, lex) for s in frame["agents"]))
+    agents = tuple(dict.fromkeys(map(ref, frame["agents"])))
     figures = {k: frame[k] for k in ("killed", "injured", "count", "casualties")}
-    sources = _sources(frame, lex, outlet, headline) or (None,)
+    sources = _sources(frame, ref, outlet, headline) or (None,)
     return [Claim(evidence, source, agents, certainty=frame["certainty"], **figures) for source in sources]
 
 
@@ -139,24 +158,25 @@ def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
     table, text, memo = token_table(doc), article.text, _memo(lex)
     idx, end_char = table.idx, table.end_char
     # the doc is article.text tokenized: a span's characters are text[idx[start]:end_char(end - 1)]
-    mentions = tuple(
-        EntityMention(_ref(kb_id, label, text[idx[start]:end_char(end - 1)], lex, memo),
-                      idx[start], end_char(end - 1), text[idx[start]:end_char(end - 1)])
-        for start, end, label, kb_id in span_rows(doc, "entities")
-    )
+    mentions = []
+    for start, end, label, kb_id in span_rows(doc, "entities"):
+        b, e = idx[start], end_char(end - 1)
+        mentions.append(EntityMention(_ref(kb_id, label, text[b:e], lex, memo), b, e, text[b:e]))
+    mentions = tuple(mentions)
     events = []
     headings = heading_lines(article.text)
+    ref = _span_refs(lex)
     for frame in doc._.frames or []:
         parts = [frame, *frame.get("absorbed", [])]
-        claims = tuple(claim for part in parts for claim in _claims(doc, part, lex, outlet, article.text, headings))
+        claims = tuple(claim for part in parts for claim in _claims(doc, part, ref, outlet, article.text, headings))
         first = lambda key: next((p[key] for p in parts if p[key] is not None), None)  # noqa: E731
         events.append(EventMention(
             type=frame["type"],
             trigger=frame["trigger"].text,
             evidence=claims[0].evidence,
-            agents=tuple(dict.fromkeys(entity_ref(s, lex) for s in frame["agents"])),
-            targets=tuple(dict.fromkeys(entity_ref(s, lex) for s in frame["targets"])),
-            places=tuple(dict.fromkeys(entity_ref(s, lex) for p in parts for s in p["places"])),
+            agents=tuple(dict.fromkeys(map(ref, frame["agents"]))),
+            targets=tuple(dict.fromkeys(map(ref, frame["targets"]))),
+            places=tuple(dict.fromkeys(ref(s) for p in parts for s in p["places"])),
             date=dt.date.fromisoformat(frame["date"]) if frame["date"] else None,
             killed=first("killed"), injured=first("injured"), count=first("count"),
             casualties=first("casualties"), certainty=frame["certainty"],
