@@ -10,6 +10,8 @@ Coordinated counts («أربعة أشخاص وسبعة أطفال وثلاث ن�
 """
 from __future__ import annotations
 
+from itertools import compress, repeat
+from operator import is_not
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -25,6 +27,9 @@ OF = frozenset({"من"})
 
 
 _DIGIT_CHARS = str.maketrans("٠١٢٣٤٥٦٧٨٩٬٫", "0123456789,.")
+
+
+_UNSEEN = object()
 
 
 @per_string()   # token texts repeat
@@ -103,7 +108,10 @@ class Quantities:
         spans: list[Span] = []
         n = len(doc)
         # only a token with a digit or a number word can start a number: the scan jumps between them
-        candidates = sorted({i for i, text in enumerate(texts) if _digits(text) is not None} | words.keys())
+        # (tokens seen before as no number are passed over in C, by the cache of _digits)
+        known = map(_digits.cache.get, texts, repeat(_UNSEEN))
+        maybe = compress(range(len(texts)), map(is_not, known, repeat(None)))
+        candidates = sorted({i for i in maybe if _digits(texts[i]) is not None} | words.keys())
         i = 0
         for candidate in candidates:
             if candidate < i:
