@@ -5,8 +5,8 @@ Reading a spaCy `Token` from Python costs an object per access (`doc[i]`, `for t
 per article. `token_table(doc)` answers them from plain lists kept in `doc.user_data`:
 token texts, match keys (`token.norm_`), character offsets, trailing spaces, the lexical flags
 the rules read (`is_alpha`, `like_num`, `is_space`, `is_punct`), each token's sentence, line
-and prefix counts. Each list is made on first use from `Doc.to_array` and per-string caches
-(news vocabulary repeats, so a word's text and flags are looked up once per process).
+and prefix counts. Each list is made on first use from `Doc.to_array` and a per-string cache
+(news vocabulary repeats, so a word's text is looked up once per process).
 
 The lists describe the doc as it is when first read: a component that changes what a list
 holds calls `forget` (match keys and morphology change norms, the sentence splitter changes
@@ -20,7 +20,7 @@ import weakref
 from functools import cached_property
 from itertools import accumulate
 
-from spacy.attrs import IDX, NORM, ORTH, SENT_START, SPACY
+from spacy.attrs import IDX, IS_ALPHA, IS_PUNCT, IS_SPACE, LIKE_NUM, NORM, ORTH, SENT_START, SPACY
 from spacy.tokens import Doc, Span
 
 KEY = "eventkg_token_table"
@@ -28,9 +28,8 @@ ROWS_KEY = "eventkg_span_rows"
 
 # string hash → string; hashes are a function of the string alone, so one cache serves every vocab
 _STRINGS: dict[int, str] = {}
-# language → flag → {orth: value}: lexeme flags depend on the language's lexical attributes
-FLAGS = ("is_alpha", "like_num", "is_space", "is_punct")
-_FLAGS: dict[str, dict[str, dict[int, bool]]] = {}
+# the lexical flags the rules read, as Doc.to_array attributes
+_FLAG_ATTRS = {"is_alpha": IS_ALPHA, "like_num": LIKE_NUM, "is_space": IS_SPACE, "is_punct": IS_PUNCT}
 _SENTENCE_PUNCT = frozenset({".", "؟", "!"})
 
 
@@ -90,21 +89,8 @@ class TokenTable:
         return self.doc.to_array(SPACY).tolist() if self.n else []
 
     def _flag(self, name: str) -> list[bool]:
-        vocab = self.doc.vocab
-        by_flag = _FLAGS.get(vocab.lang)
-        if by_flag is None:
-            by_flag = _FLAGS[vocab.lang] = {flag: {} for flag in FLAGS}
-        values = by_flag[name]
-        orths = self.orths
-        out = list(map(values.get, orths))
-        if None in out:
-            for orth in orths:
-                if orth not in values:
-                    lex = vocab[orth]
-                    for flag in FLAGS:
-                        by_flag[flag][orth] = getattr(lex, flag)
-            out = list(map(values.__getitem__, orths))
-        return out
+        # one array read: the flags are the lexemes' own (what token.is_alpha etc. read)
+        return list(map(bool, self.doc.to_array(_FLAG_ATTRS[name]).tolist())) if self.n else []
 
     @cached_property
     def is_alpha(self) -> list[bool]:
