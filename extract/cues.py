@@ -8,6 +8,8 @@ read only as word lists (`WORD_LIST_TABLES`: the stopwords) are not matched.
 """
 from __future__ import annotations
 
+from itertools import islice
+from operator import ge, itemgetter, le
 from pathlib import Path
 
 import numpy
@@ -190,10 +192,12 @@ def longest_first(matches: list[tuple]) -> list[tuple]:
     Hits that overlap nothing are kept as they are; the greedy choice runs only within each
     cluster of overlapping hits, which decides the same (a hit marks tokens of its cluster only).
     """
-    if any(m[1] <= m[0] for m in matches):
+    starts = list(map(itemgetter(0), matches))
+    # (the checks run in C: this is called for every cue table of every document)
+    if any(map(ge, starts, map(itemgetter(1), matches))):
         return _filter_spans(matches)   # empty ranges: spaCy's own rules, as they are
     # a stable sort by start keeps equal hits in their order, as filter_spans' stable sort does
-    ordered = matches if all(a[0] <= b[0] for a, b in zip(matches, matches[1:])) else sorted(matches, key=lambda m: m[0])
+    ordered = matches if all(map(le, starts, islice(starts, 1, None))) else sorted(matches, key=itemgetter(0))
     kept: list[tuple] = []
     cluster: list[tuple] = []
     cluster_end = -1

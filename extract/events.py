@@ -15,6 +15,7 @@ and prepositional targets and places (على، ضد، في، قرب، شرق، �
 from __future__ import annotations
 
 import bisect
+from itertools import compress
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -203,17 +204,28 @@ class EventFrames:
         return words <= 4 and table.stops_before[end] == table.stops_before[start]
 
     # -- windows -------------------------------------------------------------
-    def _left_bound(self, doc: Doc, trigger: Span, barriers: list[int]) -> int:
+    def _clause_stops(self, doc: Doc, barriers: list[int]) -> list[int]:
+        """Tokens a clause window does not reach back over, in order: clause openers (أن، إن،
+        «:»), the ends of reporting frames (`barriers`), quotes opening speech, role cues of kind
+        "clause". Found once per document (the sets are tested in C, then quotes one by one)."""
         table = token_table(doc)
         norms, texts = table.norms, table.texts
-        sent_start = table.sent_of[trigger.start]
+        by_norm = CLAUSE_OPENERS | {form for form, role in self.role_cues.items() if role == "clause"}
+        positions = range(table.n)
+        stops = set(compress(positions, map(by_norm.__contains__, norms)))
+        stops.update(compress(positions, map(CLAUSE_OPENERS.__contains__, texts)))
+        stops.update(barriers)
+        stops.update(i for i in compress(positions, map(QUOTES_OPENING.__contains__, texts)) if opens_speech(doc, i))
+        return sorted(stops)
+
+    def _left_bound(self, doc: Doc, trigger: Span, stops: list[int]) -> int:
+        """Where the trigger's clause window starts: after the nearest of `stops` (see
+        `_clause_stops`) before the trigger, within its sentence and `window` tokens."""
+        sent_start = token_table(doc).sent_of[trigger.start]
         lo = max(sent_start, trigger.start - self.window)
-        role_cues = self.role_cues
-        for i in range(trigger.start - 1, lo - 1, -1):
-            if (norms[i] in CLAUSE_OPENERS or texts[i] in CLAUSE_OPENERS or i in barriers
-                    or (texts[i] in QUOTES_OPENING and opens_speech(doc, i))
-                    or role_cues.get(norms[i]) == "clause"):
-                return i + 1
+        k = bisect.bisect_left(stops, trigger.start) - 1
+        if k >= 0 and stops[k] >= lo:
+            return stops[k] + 1
         return lo
 
     def _right_bound(self, doc: Doc, trigger: Span, next_trigger: int | None) -> int:
@@ -519,7 +531,7 @@ class EventFrames:
         triggers = [t for t in span_list(doc, "triggers") if not any(i in covered for i in range(t.start, t.end))]
         certainty_cues = [c for c in span_rows(doc, "certainty") if c[2] in ("uncertain", "negated")]
         barriers = sorted(c[1] - 1 for c in span_rows(doc, "reporting") if c[2] in ("verb", "prep", "continuation"))
-        barrier_set = set(barriers)
+        stops = self._clause_stops(doc, barriers)
         frames = []
         for k, trigger in enumerate(triggers):
             row = self.lex.phrases["triggers"][int(trigger.kb_id_)]
@@ -527,7 +539,7 @@ class EventFrames:
             if self._blocked(doc, trigger, etype, row["pos"]) or self._heading_noun(trigger, row["pos"]):
                 continue
             nxt = triggers[k + 1].start if k + 1 < len(triggers) else None
-            lo = self._left_bound(doc, trigger, barrier_set)
+            lo = self._left_bound(doc, trigger, stops)
             hi = self._right_bound(doc, trigger, nxt)
             place_hi = self._place_bound(doc, trigger, nxt, barriers)
             agents, targets, places = self._roles(doc, trigger, etype, row["pos"], ents, lo, hi, place_hi)
