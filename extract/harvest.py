@@ -25,6 +25,13 @@ def _clean(text: str) -> str:
     return text.strip(_STRIP)
 
 
+def _unique(items) -> tuple:
+    """`tuple(dict.fromkeys(items))`: repeats dropped, first occurrences in order. Most lists
+    hold one item or none, which need no hashing (a record's hash walks all its fields)."""
+    items = tuple(items)
+    return items if len(items) < 2 else tuple(dict.fromkeys(items))
+
+
 _MEMO: dict[int, tuple[Lexicons, dict]] = {}
 
 
@@ -135,7 +142,7 @@ def _sources(frame: dict, ref, outlet: EntityRef | None, headline: bool = False)
             out.append(Source(ref(claim["speaker"]), channel))
         elif claim["anonymous"]:
             out.append(Source(anonymous_ref(claim["anonymous"]), channel))
-    return tuple(dict.fromkeys(out))
+    return _unique(out)
 
 
 def _claims(doc: Doc, frame: dict, ref, outlet: EntityRef | None, text: str,
@@ -146,7 +153,7 @@ def _claims(doc: Doc, frame: dict, ref, outlet: EntityRef | None, text: str,
     trig = frame["trigger"]
     headline = any(b <= trig.start_char < e for b, e in headings)
     evidence = anchor(doc, min(lo, trig.start), max(hi, trig.end), text)
-    agents = tuple(dict.fromkeys(map(ref, frame["agents"])))
+    agents = _unique(map(ref, frame["agents"]))
     figures = {k: frame[k] for k in ("killed", "injured", "count", "casualties")}
     sources = _sources(frame, ref, outlet, headline) or (None,)
     return [Claim(evidence, source, agents, certainty=frame["certainty"], **figures) for source in sources]
@@ -174,14 +181,14 @@ def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
             type=frame["type"],
             trigger=frame["trigger"].text,
             evidence=claims[0].evidence,
-            agents=tuple(dict.fromkeys(map(ref, frame["agents"]))),
-            targets=tuple(dict.fromkeys(map(ref, frame["targets"]))),
-            places=tuple(dict.fromkeys(ref(s) for p in parts for s in p["places"])),
+            agents=_unique(map(ref, frame["agents"])),
+            targets=_unique(map(ref, frame["targets"])),
+            places=_unique(ref(s) for p in parts for s in p["places"]),
             date=dt.date.fromisoformat(frame["date"]) if frame["date"] else None,
             killed=first("killed"), injured=first("injured"), count=first("count"),
             casualties=first("casualties"), certainty=frame["certainty"],
-            sources=tuple(dict.fromkeys(c.source for c in claims if c.source is not None)),
-            more_evidence=tuple(dict.fromkeys(c.evidence for c in claims[1:] if c.evidence != claims[0].evidence)),
+            sources=_unique(c.source for c in claims if c.source is not None),
+            more_evidence=_unique(c.evidence for c in claims[1:] if c.evidence != claims[0].evidence),
             place_inferred=frame.get("inherited_place", False) or frame.get("vague_place", False),
             claims=claims,
         ))
