@@ -154,9 +154,10 @@ def _claims(doc: Doc, frame: dict, ref, outlet: EntityRef | None, text: str,
     headline = any(b <= trig.start_char < e for b, e in headings)
     evidence = anchor(doc, min(lo, trig.start), max(hi, trig.end), text)
     agents = _unique(map(ref, frame["agents"]))
-    figures = {k: frame[k] for k in ("killed", "injured", "count", "casualties")}
     sources = _sources(frame, ref, outlet, headline) or (None,)
-    return [Claim(evidence, source, agents, certainty=frame["certainty"], **figures) for source in sources]
+    killed, injured, count, casualties = frame["killed"], frame["injured"], frame["count"], frame["casualties"]
+    return [Claim(evidence, source, agents, certainty=frame["certainty"], killed=killed, injured=injured,
+                  count=count, casualties=casualties) for source in sources]
 
 
 def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
@@ -176,17 +177,20 @@ def harvest(doc: Doc, article: Article, lex: Lexicons) -> ArticleRecord:
     for frame in doc._.frames or []:
         parts = [frame, *frame.get("absorbed", [])]
         claims = tuple(claim for part in parts for claim in _claims(doc, part, ref, outlet, article.text, headings))
-        first = lambda key: next((p[key] for p in parts if p[key] is not None), None)  # noqa: E731
+        if len(parts) == 1:
+            killed, injured, count, casualties = frame["killed"], frame["injured"], frame["count"], frame["casualties"]
+        else:   # the first stated figure among the frame and the frames it absorbed
+            first = lambda key: next((p[key] for p in parts if p[key] is not None), None)  # noqa: E731
+            killed, injured, count, casualties = first("killed"), first("injured"), first("count"), first("casualties")
         events.append(EventMention(
             type=frame["type"],
             trigger=frame["trigger"].text,
             evidence=claims[0].evidence,
-            agents=_unique(map(ref, frame["agents"])),
+            agents=claims[0].agents,   # the frame's own claims come first: its agents
             targets=_unique(map(ref, frame["targets"])),
             places=_unique(ref(s) for p in parts for s in p["places"]),
             date=dt.date.fromisoformat(frame["date"]) if frame["date"] else None,
-            killed=first("killed"), injured=first("injured"), count=first("count"),
-            casualties=first("casualties"), certainty=frame["certainty"],
+            killed=killed, injured=injured, count=count, casualties=casualties, certainty=frame["certainty"],
             sources=_unique(c.source for c in claims if c.source is not None),
             more_evidence=_unique(c.evidence for c in claims[1:] if c.evidence != claims[0].evidence),
             place_inferred=frame.get("inherited_place", False) or frame.get("vague_place", False),
