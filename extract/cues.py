@@ -101,6 +101,7 @@ class CueMatcher:
                     self.matcher.add(key, [pattern])
                     patterns[key] = pattern
             self._ranks.update(self._tie_ranks(nlp, table, patterns))
+        self._ranked = frozenset(table for table, _ in self._ranks)   # tables with repeated phrases
         self._labels: dict[int, tuple[str, str, str]] = {}   # match id → (table, label, row number)
         self._hashes: dict[str, int] = {}                    # label or row number → its string hash
 
@@ -139,7 +140,7 @@ class CueMatcher:
                 hashes[label], hashes[index] = strings.add(label), strings.add(index)
             by_table[info[0]].append((start, end, info[1], info[2]))
         for table, rows in by_table.items():
-            if ranks:
+            if table in self._ranked:
                 rows = _in_table_order(table, rows, ranks)
             rows = longest_first(rows)
             # Span objects only for the hits kept, labels as hashes (no string lookups)

@@ -5,6 +5,8 @@ use it as their full stop.
 """
 from __future__ import annotations
 
+from itertools import compress
+
 import numpy
 from spacy.attrs import SENT_START
 from spacy.language import Language
@@ -14,6 +16,7 @@ from .token_table import token_table
 
 ENDERS = frozenset({".", "!", "?", "؟", "…", "!؟", "..."})
 CLOSERS = frozenset({"»", "”", '"', ")", "’"})
+_MARKS = ENDERS | {","}
 
 
 class SentenceSplitter:
@@ -30,7 +33,8 @@ class SentenceSplitter:
         n = len(doc)
         starts = [0]
         # only line breaks, commas and enders can end a sentence; every other token is passed over
-        candidates = [i for i, text in enumerate(texts) if text in ENDERS or text == "," or "\n" in text]
+        # (enders and commas found in C; the line breaks are the table's, kept for later readers)
+        candidates = sorted({*compress(range(n), map(_MARKS.__contains__, texts)), *table.breaks})
         following = 0   # the first token not yet passed over
         for i in candidates:
             if i < following:

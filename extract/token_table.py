@@ -162,13 +162,14 @@ class TokenTable:
 
     # -- lines (text between tokens holding a line break) -----------------------
     @cached_property
-    def _breaks(self) -> list[int]:
+    def breaks(self) -> list[int]:
+        """The tokens holding a line break, in order."""
         return [i for i, t in enumerate(self.texts) if "\n" in t]
 
     def line_bounds(self, start: int, end: int) -> tuple[int, int]:
         """The line around tokens [start, end): back to just after the previous token holding a
         line break (before `start`), forward to the next one at or after `end`."""
-        breaks = self._breaks
+        breaks = self.breaks
         k = bisect.bisect_left(breaks, start)
         lo = breaks[k - 1] + 1 if k else 0
         k = bisect.bisect_left(breaks, end)
