@@ -101,12 +101,18 @@ def located_by_earlier(place: Span, places: list[Span]) -> bool:
     return False
 
 
+_MISSING = object()
+
+
 def _cached(doc: Doc, key: str, make):
     """Per-document values computed once, not once per trigger (long articles stay linear)."""
-    cache = doc.user_data.setdefault("eventkg_events_cache", {})
-    if key not in cache:
-        cache[key] = make()
-    return cache[key]
+    cache = doc.user_data.get("eventkg_events_cache")
+    if cache is None:   # (not setdefault: that would make an empty dict on every call)
+        cache = doc.user_data["eventkg_events_cache"] = {}
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = cache[key] = make()
+    return value
 
 
 def _sentence_starts(doc: Doc) -> list[int]:

@@ -210,7 +210,9 @@ def _group_cache(doc: Doc, name: str) -> _GroupCache | None:
     group = doc.spans.get(name)
     if group is None:
         return None
-    cache = doc.user_data.setdefault(ROWS_KEY, {})
+    cache = doc.user_data.get(ROWS_KEY)
+    if cache is None:   # (not setdefault: that would make an empty dict on every call)
+        cache = doc.user_data[ROWS_KEY] = {}
     hit = cache.get(name)
     if hit is None or hit.group is not group or hit.size != len(group):
         hit = cache[name] = _GroupCache(group, None, None)
