@@ -75,3 +75,14 @@ def test_surname_and_description_coreference(doc_of):
 def test_real_names_beginning_with_clitic_letters(doc_of):
     doc = doc_of("وقال مصطفى بالي إن وزارة الدفاع الروسية أعلنت")
     assert {"mustafa-bali", "russian-ministry-of-defence"} <= ids(doc), entities(doc)
+
+
+def test_a_two_word_surname_is_used_whole(doc_of):
+    doc = doc_of("قال مدير المرصد رامي عبد الرحمن إن الهجوم أوقع قتلى. وأوضح عبد الرحمن أن بينهم أجانب. "
+                 "وقتل القيادي أبو عبد الرحمن المكي في الغارة.")
+    found = [(s.text, s.kb_id_) for s in doc.spans["entities"] if s.label_ == "Person"]
+    assert ("عبد الرحمن", "rami-abdulrahman") in found
+    # «عبد الرحمن» inside another man's kunya is not the monitor's director
+    assert not [t for t, k in found if k == "rami-abdulrahman" and "المكي" in t]
+    assert sum(1 for _, k in found if k == "rami-abdulrahman") == 2
+
