@@ -67,8 +67,12 @@ class EntityRecognizer:
     def _namelike(self, doc: Doc, i: int, taken: set[int], cue_tokens: set[int]) -> bool:
         table = token_table(doc)
         norm = table.norms[i]
+        text = table.texts[i]
+        # «لمكتب», «بالمخيم»: a preposition on a known word ends a name
+        if text[:1] in ("ل", "ب") and not norm.startswith(text[:1]):
+            return False
         return (
-            _name_token(table.texts[i])
+            _name_token(text)
             and not table.like_num[i]
             and i not in taken
             and i not in cue_tokens

@@ -57,6 +57,7 @@ def test_context_rules_find_unknown_names(doc_of, text, name, label):
     "تعرضت أحياء سكنية في القرى المجاورة للقصف",                  # nisba and plain adjectives
     "تخلل الحملة قصف على الأحياء السكنية",                         # a definite noun's adjective
     "غادرت العائلات مخيم تعمل فيه منظمات إغاثية",                   # a verb after a place noun
+    "وقال الرئيس المشترك لمكتب شؤون النازحين إن العائلات غادرت",    # a preposition on a known word ends a name
 ])
 def test_no_spurious_rule_entities(doc_of, text):
     assert [s.text for s in doc_of(text).spans["entities"] if s.kb_id_.startswith("new:")] == []
