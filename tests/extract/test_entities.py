@@ -41,6 +41,8 @@ def test_gazetteer_names(doc_of, text, expected_id):
     ("استهدف القصف سوق الهال في المدينة", "سوق الهال", "Place"),
     ("سيطرت الهيئة على مقرات التنظيم في قرية عرب سعيد", "عرب سعيد", "Place"),   # a compound name
     ("سقطت قذائف على بلدة قرقميش الحدودية", "قرقميش", "Place"),                 # not its adjective
+    # a short quoted name right after a reporting frame is the reporting body
+    ("خرجت الحافلات باتجاه ريف حلب، بحسب ما أفاد به \"تجمع أحرار حوران\".", "تجمع أحرار حوران", "Organization"),
 ])
 def test_context_rules_find_unknown_names(doc_of, text, name, label):
     found = [(s.text, s.label_) for s in doc_of(text).spans["entities"]]
@@ -58,6 +60,7 @@ def test_context_rules_find_unknown_names(doc_of, text, name, label):
     "تخلل الحملة قصف على الأحياء السكنية",                         # a definite noun's adjective
     "غادرت العائلات مخيم تعمل فيه منظمات إغاثية",                   # a verb after a place noun
     "وقال الرئيس المشترك لمكتب شؤون النازحين إن العائلات غادرت",    # a preposition on a known word ends a name
+    'وقال "إن الوضع هادئ جداً في المدينة"',                          # a quotation is not a name
 ])
 def test_no_spurious_rule_entities(doc_of, text):
     assert [s.text for s in doc_of(text).spans["entities"] if s.kb_id_.startswith("new:")] == []
