@@ -56,6 +56,9 @@ class EntityRecognizer:
             patterns = [phrase_doc(nlp.vocab, nlp.tokenizer, a) for a in entry.aliases]
             self.matcher.add(f"{entry.type}|{entry.id}", [p for p in patterns if len(p)])
         self.heads = {phrase_doc(nlp.vocab, nlp.tokenizer, r["form"])[0].norm_ for r in lex.demonym_heads}
+        # «الشمال السوري», «الأراضي السورية»: the country as a place, never as an actor
+        self.territory_heads = {phrase_doc(nlp.vocab, nlp.tokenizer, r["form"])[0].norm_
+                                for r in lex.demonym_heads if r["kind"] == "territory"}
         self.stop = {phrase_doc(nlp.vocab, nlp.tokenizer, r["form"])[0].norm_ for r in lex.phrases["stopwords"]}
         self.stop_function = frozenset(self.stop)
         # words some cue lexicon knows (سيطرة، المنطقة، الإرهابي ...) are never part of a rule-found name
@@ -149,7 +152,7 @@ class EntityRecognizer:
             for j in range(i + 1, min(i + 4, len(doc))):
                 country = self.lexicons.demonyms.get(norms[j])
                 if country and country in self.lexicons.gazetteer:
-                    known.append((i, j + 1, "Country", country))
+                    known.append((i, j + 1, "Place" if norms[i] in self.territory_heads else "Country", country))
                     break
                 # the normalised form: a shadda («ومسيّرة») is not a letter to is_alpha
                 if not norms[j].isalpha() or norms[j] in self.stop_function:

@@ -90,3 +90,12 @@ def test_a_two_word_surname_is_used_whole(doc_of):
     assert not [t for t, k in found if k == "rami-abdulrahman" and "المكي" in t]
     assert sum(1 for _, k in found if k == "rami-abdulrahman") == 2
 
+
+@pytest.mark.parametrize("text,label", [
+    ("خرجت حافلتان تقلان مقاتلين إلى الشمال السوري", "Place"),      # the country's territory: a place
+    ("قصفت الطائرات التركية مواقع في ريف حلب", "Country"),           # the country's forces: an actor
+])
+def test_nisba_after_a_territory_or_a_force(doc_of, text, label):
+    found = [(s.label_, s.kb_id_) for s in doc_of(text).spans["entities"] if s.kb_id_ in ("syria", "turkey")]
+    assert found and found[0][0] == label
+
