@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import hashlib
 import datetime as dt
 import json
 import pickle
@@ -166,8 +167,9 @@ def replicate(records: list, size: int) -> Iterator:
 
 
 def busiest_places(records: list) -> list[str]:
-    """English labels of the towns with the most and the fewest event mentions, and of the governorate
-    with the most (places inside it count): a broad, a typical and a selective place lookup."""
+    """English labels of the town with the most event mentions, of the median-busy town (a typical
+    place lookup), and of the governorate with the most (places inside it count): a selective place
+    lookup at its busiest, a typical one, and a broad one."""
     from collections import Counter
 
     from extract.lexicon import load_lexicons
@@ -183,7 +185,8 @@ def busiest_places(records: list) -> list[str]:
                     entry = lexicons.entity(key)
                     if entry is not None and entry.subtype == "governorate":
                         governorates[key] += 1
-    chosen = [max(sorted(towns), key=towns.__getitem__), min(sorted(towns), key=towns.__getitem__),
+    by_count = sorted(sorted(towns), key=towns.__getitem__)   # ties in name order: deterministic
+    chosen = [by_count[-1], by_count[len(by_count) // 2],
               max(sorted(governorates), key=governorates.__getitem__)]
     return [lexicons.entity(k).label_en or lexicons.entity(k).label_ar for k in chosen]
 
@@ -309,6 +312,8 @@ def store_case(backend: str, size: int, records_file: Path, work: Path, places: 
             result[f"{name} s"] = f"{path.relative_to(ROOT)} not present: skipped"
             continue
         text = path.read_text(encoding="utf-8")
+        # which version of the query file this case timed (the file may change between the cases of a long run)
+        result[f"{name} query sha256"] = hashlib.sha256(text.encode()).hexdigest()[:12]
         for place in (places if name == "who_did_what_at" else [None]):
             key = f"{name} @ {place}" if place else name
             bindings = {"place": bind_value(place)} if place else None

@@ -22,6 +22,8 @@ from .lexicon import DATA_DIR, load_lexicons
 from .token_table import remember, span_list, span_rows, token_table
 
 
+# a surname made of these and the next word is used whole («وأوضح عبد الرحمن»), never its second half
+COMPOUND_SURNAME_HEADS = frozenset(match_key(w) for w in "عبد أبو ابو بن".split())
 ANTECEDENTS = 50   # how many earlier entities of the right type a description may look back over
 
 
@@ -61,10 +63,19 @@ class Coreference:
         starts = [r[0] for r in rows]
         taken = {i for start, end, _, _ in rows for i in range(start, end)}
         surnames: dict[str, Span] = {}
+        compound: dict[tuple[str, str], Span] = {}   # «عبد الرحمن», «أبو عمشة»: two-word surnames
         for span, (start, end, label, _) in zip(entities, rows):
             if label == "Person" and end - start >= 2:
-                surnames[norms[end - 1]] = span
+                if end - start >= 3 and norms[end - 2] in COMPOUND_SURNAME_HEADS:
+                    compound[(norms[end - 2], norms[end - 1])] = span
+                else:
+                    surnames[norms[end - 1]] = span
         added: list[Span] = []
+        for i in range(len(norms) - 1):
+            antecedent = compound.get((norms[i], norms[i + 1]))
+            if antecedent is not None and antecedent.start < i and i not in taken and i + 1 not in taken:
+                added.append(Span(doc, i, i + 2, label="Person", kb_id=antecedent.kb_id_))
+                taken.update((i, i + 1))
         if surnames:
             for i in [i for i, norm in enumerate(norms) if norm in surnames]:
                 if i in taken:

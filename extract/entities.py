@@ -28,6 +28,8 @@ COMPOUND_PLACE_STARTS = frozenset(
 )
 # Heads kept inside the place's name (gold and users write «مخيم الهول», «مسجد التوحيد»).
 NAMED_PLACE_KINDS = frozenset({"named_place"})
+# words between a reporting frame and its quoted source: «بحسب ما أفاد به "..."»
+REPORT_FILLERS = frozenset({"ما", "به", "بها", "عنه", "عنها"})
 QUOTE_OPEN = frozenset("«“\"")
 QUOTE_CLOSE = frozenset("»”\"")
 
@@ -54,6 +56,9 @@ class EntityRecognizer:
             patterns = [phrase_doc(nlp.vocab, nlp.tokenizer, a) for a in entry.aliases]
             self.matcher.add(f"{entry.type}|{entry.id}", [p for p in patterns if len(p)])
         self.heads = {phrase_doc(nlp.vocab, nlp.tokenizer, r["form"])[0].norm_ for r in lex.demonym_heads}
+        # «الشمال السوري», «الأراضي السورية»: the country as a place, never as an actor
+        self.territory_heads = {phrase_doc(nlp.vocab, nlp.tokenizer, r["form"])[0].norm_
+                                for r in lex.demonym_heads if r["kind"] == "territory"}
         self.stop = {phrase_doc(nlp.vocab, nlp.tokenizer, r["form"])[0].norm_ for r in lex.phrases["stopwords"]}
         self.stop_function = frozenset(self.stop)
         # words some cue lexicon knows (سيطرة، المنطقة، الإرهابي ...) are never part of a rule-found name
@@ -67,8 +72,12 @@ class EntityRecognizer:
     def _namelike(self, doc: Doc, i: int, taken: set[int], cue_tokens: set[int]) -> bool:
         table = token_table(doc)
         norm = table.norms[i]
+        text = table.texts[i]
+        # «لمكتب», «بالمخيم»: a preposition on a known word ends a name
+        if text[:1] in ("ل", "ب") and not norm.startswith(text[:1]):
+            return False
         return (
-            _name_token(table.texts[i])
+            _name_token(text)
             and not table.like_num[i]
             and i not in taken
             and i not in cue_tokens
@@ -143,7 +152,7 @@ class EntityRecognizer:
             for j in range(i + 1, min(i + 4, len(doc))):
                 country = self.lexicons.demonyms.get(norms[j])
                 if country and country in self.lexicons.gazetteer:
-                    known.append((i, j + 1, "Country", country))
+                    known.append((i, j + 1, "Place" if norms[i] in self.territory_heads else "Country", country))
                     break
                 # the normalised form: a shadda («ومسيّرة») is not a letter to is_alpha
                 if not norms[j].isalpha() or norms[j] in self.stop_function:
@@ -156,15 +165,17 @@ class EntityRecognizer:
             for start, end, _, _ in span_rows(doc, name)
             for i in range(start, end)
         }
-        found = self._rule_entities(doc, taken, cue_tokens)
+        found = self._rule_entities(doc, taken, cue_tokens, frozenset((a, b) for a, b, _, _ in known))
         rows = longest_first(known + found)
         spans = [Span(doc, start, end, label=label, kb_id=kb_id) for start, end, label, kb_id in rows]
         doc.spans["entities"] = spans
         remember(doc, "entities", rows=rows, spans=spans)
         return doc
 
-    def _rule_entities(self, doc: Doc, taken: set[int], cue_tokens: set[int]) -> list[tuple[int, int, str, str]]:
-        """Names found by context rules, as (start, end, label, kb_id) rows."""
+    def _rule_entities(self, doc: Doc, taken: set[int], cue_tokens: set[int],
+                       known_ranges: frozenset[tuple[int, int]] = frozenset()) -> list[tuple[int, int, str, str]]:
+        """Names found by context rules, as (start, end, label, kb_id) rows. `known_ranges`: the
+        (start, end) of gazetteer names, which a quoted reporting body must not merely repeat."""
         table = token_table(doc)
         texts, norms = table.texts, table.norms
         out: list[tuple[int, int, str, str]] = []
@@ -212,6 +223,20 @@ class EntityRecognizer:
                 if label == "named_place":
                     start = cue_start
                 add(start, end, "Place")
+        # «بحسب ما أفاد به "تجمع أحرار حوران"», «وقالت "شبكة فرات بوست"»: a short quoted name right
+        # after a reporting frame is the body that reports (it wins over a place inside it)
+        for cue_start, cue_end, label, _ in span_rows(doc, "reporting"):
+            if label not in ("verb", "prep"):
+                continue
+            j = cue_end
+            while j < len(doc) and norms[j] in REPORT_FILLERS:
+                j += 1
+            quoted = self._quoted(doc, j)
+            if quoted and quoted[1] - quoted[0] >= 2 and not any(k in cue_tokens for k in range(*quoted)) \
+                    and quoted not in known_ranges \
+                    and all(_name_token(texts[k]) for k in range(*quoted)):
+                out.append((quoted[0], quoted[1], "Organization", "new:" + " ".join(norms[quoted[0]:quoted[1]])))
+                taken.update(range(*quoted))
         for cue_start, cue_end, label, _ in span_rows(doc, "org_cues"):
             # a definite head («التنظيم يتراجع») is a description of a known body, not a new name
             if "ال" in texts[cue_start][:4]:

@@ -143,9 +143,13 @@ def score_article(record: ArticleRecord, gold: dict, text: str) -> Score:
     surfaces: dict[str, set[str]] = {}
     for m in record.mentions:
         surfaces.setdefault(m.entity.key, set()).add(m.text)
+    # the article's entities: those written in it, and those its events are attributed to (the
+    # outlet of a report in its own voice, an agency the speaker spoke to)
+    used = {s.entity.key for e in record.events for s in e.sources}
+    used |= {s.channel.key for e in record.events for s in e.sources if s.channel is not None}
     predicted = {}
-    for ref in record.entities:
-        if ref.type == "AnonymousSource" or ref.key not in surfaces:
+    for ref in (*record.entities, *(r for r in record.context if r.key in used)):
+        if ref.type == "AnonymousSource" or (ref.key not in surfaces and ref.key not in used):
             continue
         predicted[ref.key] = index.label_of(ref, surfaces.get(ref.key, ()))
     gold_labels = set(index.aliases)

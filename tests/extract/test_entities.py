@@ -41,6 +41,8 @@ def test_gazetteer_names(doc_of, text, expected_id):
     ("استهدف القصف سوق الهال في المدينة", "سوق الهال", "Place"),
     ("سيطرت الهيئة على مقرات التنظيم في قرية عرب سعيد", "عرب سعيد", "Place"),   # a compound name
     ("سقطت قذائف على بلدة قرقميش الحدودية", "قرقميش", "Place"),                 # not its adjective
+    # a short quoted name right after a reporting frame is the reporting body
+    ("خرجت الحافلات باتجاه ريف حلب، بحسب ما أفاد به \"تجمع أحرار حوران\".", "تجمع أحرار حوران", "Organization"),
 ])
 def test_context_rules_find_unknown_names(doc_of, text, name, label):
     found = [(s.text, s.label_) for s in doc_of(text).spans["entities"]]
@@ -57,6 +59,8 @@ def test_context_rules_find_unknown_names(doc_of, text, name, label):
     "تعرضت أحياء سكنية في القرى المجاورة للقصف",                  # nisba and plain adjectives
     "تخلل الحملة قصف على الأحياء السكنية",                         # a definite noun's adjective
     "غادرت العائلات مخيم تعمل فيه منظمات إغاثية",                   # a verb after a place noun
+    "وقال الرئيس المشترك لمكتب شؤون النازحين إن العائلات غادرت",    # a preposition on a known word ends a name
+    'وقال "إن الوضع هادئ جداً في المدينة"',                          # a quotation is not a name
 ])
 def test_no_spurious_rule_entities(doc_of, text):
     assert [s.text for s in doc_of(text).spans["entities"] if s.kb_id_.startswith("new:")] == []
@@ -75,3 +79,23 @@ def test_surname_and_description_coreference(doc_of):
 def test_real_names_beginning_with_clitic_letters(doc_of):
     doc = doc_of("وقال مصطفى بالي إن وزارة الدفاع الروسية أعلنت")
     assert {"mustafa-bali", "russian-ministry-of-defence"} <= ids(doc), entities(doc)
+
+
+def test_a_two_word_surname_is_used_whole(doc_of):
+    doc = doc_of("قال مدير المرصد رامي عبد الرحمن إن الهجوم أوقع قتلى. وأوضح عبد الرحمن أن بينهم أجانب. "
+                 "وقتل القيادي أبو عبد الرحمن المكي في الغارة.")
+    found = [(s.text, s.kb_id_) for s in doc.spans["entities"] if s.label_ == "Person"]
+    assert ("عبد الرحمن", "rami-abdulrahman") in found
+    # «عبد الرحمن» inside another man's kunya is not the monitor's director
+    assert not [t for t, k in found if k == "rami-abdulrahman" and "المكي" in t]
+    assert sum(1 for _, k in found if k == "rami-abdulrahman") == 2
+
+
+@pytest.mark.parametrize("text,label", [
+    ("خرجت حافلتان تقلان مقاتلين إلى الشمال السوري", "Place"),      # the country's territory: a place
+    ("قصفت الطائرات التركية مواقع في ريف حلب", "Country"),           # the country's forces: an actor
+])
+def test_nisba_after_a_territory_or_a_force(doc_of, text, label):
+    found = [(s.label_, s.kb_id_) for s in doc_of(text).spans["entities"] if s.kb_id_ in ("syria", "turkey")]
+    assert found and found[0][0] == label
+
