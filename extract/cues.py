@@ -37,28 +37,31 @@ class MatchKeys:
     def __init__(self, nlp: Language, name: str, data_dir: str):
         self.name = name
         self.keyer = MatchKeyer(load_lexicons(data_dir).vocabulary)
-        # orth → (the token's norm_ afterwards, the NORM value written); one vocab per pipe
-        self._by_orth: dict[int, tuple[str, int]] = {}
+        # orth → the token's norm_ afterwards, and → the NORM value written; one vocab per pipe
+        self._norm_of: dict[int, str] = {}
+        self._value_of: dict[int, int] = {}
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
             return doc
-        by_orth = self._by_orth
+        norm_of, value_of = self._norm_of, self._value_of
         table = token_table(doc)
         orths = table.orths
-        hits = list(map(by_orth.get, orths))
-        if None in hits:
+        norms = list(map(norm_of.get, orths))
+        if None in norms:
             strings = doc.vocab.strings
-            for orth in orths:
-                if orth not in by_orth:
+            for orth, norm in zip(orths, norms):
+                if norm is None and orth not in norm_of:
                     key = self.keyer(strings[orth])
                     value = strings.add(key)
                     # an empty key («»», «ـ») stores 0: the token then shows its lexeme's norm
-                    by_orth[orth] = (key if value else doc.vocab[orth].norm_, value)
-            hits = list(map(by_orth.__getitem__, orths))
+                    norm_of[orth] = key if value else doc.vocab[orth].norm_
+                    value_of[orth] = value
+            norms = list(map(norm_of.__getitem__, orths))
         # one array write instead of a Token object and a setter call per token
-        doc.from_array([NORM], numpy.array([hit[1] for hit in hits], dtype="uint64"))
-        table.norms = [hit[0] for hit in hits]
+        values = numpy.fromiter(map(value_of.__getitem__, orths), dtype="uint64", count=len(orths))
+        doc.from_array([NORM], values)
+        table.norms = norms
         return doc
 
 
