@@ -9,9 +9,8 @@ least one stated agent, place, date or head count.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
-from .records import EntityRef, EventMention
+from .records import EntityRef, EventMention, replace
 
 
 def _keys(refs: Sequence[EntityRef]) -> set[str]:

@@ -21,6 +21,12 @@ class EntityRef:
     aliases: tuple[str, ...] = ()
 
 
+def replace(record, **changes):
+    """`dataclasses.replace` for these records, a few times faster: every field of a record is an
+    init field and its `__dict__` holds exactly its fields, so they are passed on as they are."""
+    return type(record)(**{**record.__dict__, **changes})
+
+
 def entry_ref(entry) -> EntityRef:
     """The EntityRef of a gazetteer entry (`lexicon.GazetteerEntry`)."""
     return EntityRef(entry.id, entry.type, entry.label_ar, entry.label_en, entry.subtype, entry.parent, entry.aliases)

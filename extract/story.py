@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import replace
 
 from spacy.tokens import Doc
 
 from .events import SPEECH_ACTS
 from .lexicon import Lexicons
-from .records import EntityRef, EventMention, entry_ref
+from .records import EntityRef, EventMention, entry_ref, replace
 
 SETTLEMENTS = frozenset({"town", "village", "city", "camp", "neighbourhood"})
 HEADING_WORDS = 8   # a line of at most this many words and no full stop is a (sub)heading
