@@ -50,6 +50,7 @@ HEADS = frozenset(match_key(w) for w in "تنظيم قوات طيران طائر
 LAM_DOER = frozenset({"Shelling", "Airstrike", "Attack", "SuicideBombing", "ChemicalAttack"})
 # «وحدات من الجيش»: a head and a partitive من may stand between a verb and its subject
 PARTITIVE = match_key("من")
+PARTITIVE_OR_HEAD = HEADS | {PARTITIVE}
 # «غارات جوية إسرائيلية»: an adjective that may stand between a trigger and its nisba
 AIR_WORDS = frozenset({"جويه", "جوي", "صاروخيه", "مدفعيه", "جديده", "عنيفه", "مكثفه"})
 # words ending in نا that are not «our/we»
@@ -402,6 +403,7 @@ class EventFrames:
             head = [ents[k] for k, row in enumerate(rows) if row[1] == lo - 1 and row[2] in ACTOR_TYPES]
             agents = head[:1]
         agents = self._with_coordinated(doc, agents, ents)
+        agents = agents + self._supporters(doc, agents, ents, lo, hi)
         agent_ids = {a.kb_id_ for a in agents if isinstance(a, Span)}
         # «أحبطت قسد هجومين شنهما داعش»: who foiled the attack was its target
         if etype in ("Attack", "SuicideBombing") and not targets:
@@ -440,6 +442,28 @@ class EventFrames:
             first = by_end[first.start]
             group.insert(0, first)
         return group
+
+    def _supporters(self, doc: Doc, agents: list, ents: list[Span], lo: int, hi: int) -> list[Span]:
+        """«نفذت الأسايش بمساندة من قوات التحالف حملة دهم», «بدعم من الطيران الروسي»: the actor
+        an operation was carried out with is a doer too (role cue "support"); «المدعومة من» only
+        describes the doer and is not one."""
+        if not agents or not all(isinstance(a, Span) for a in agents):
+            return []
+        by_start, _ = _actor_index(doc, ents)
+        norms = token_table(doc).norms
+        known = {a.kb_id_ for a in agents}
+        out: list[Span] = []
+        for i in range(lo, hi):
+            if self.role_cues.get(norms[i]) != "support":
+                continue
+            j = i + 1
+            while j < hi and j not in by_start and (norms[j] in PARTITIVE_OR_HEAD or doc[j].text in SKIP):
+                j += 1
+            actor = by_start.get(j)
+            if actor is not None and actor.kb_id_ not in known:
+                out.append(actor)
+                known.add(actor.kb_id_)
+        return out
 
     def _speaker_side(self, doc: Doc, speaker: Span, lo: int, hi: int) -> list[Span]:
         """«استكملت قواتنا», «قمنا بالاقتحام»: a first-person plural in the speaker's words makes

@@ -53,6 +53,11 @@ def labels(refs):
     ("ونددت وزارة الخارجية التركية بالغارات على إدلب.", "Airstrike", [], None, None),
     # a subjectless verb joined to the event before it has that event's doer
     ("نفذت قوى الأمن الداخلي حملة دهم وتفتيش في ذيبان، اعتقلت خلالها سبعة أشخاص.", "Arrest", ["Asayish"], None, None),
+    # the actor an operation was carried out with is a doer too; «المدعومة من» only describes
+    ("سيطرت قوات النظام بدعم من الطيران الروسي على بلدة كفرنبل.", "TerritorialGain",
+     ["Syrian government forces", "Russia"], None, None),
+    ("سيطرت قوات سوريا الديمقراطية المدعومة من التحالف الدولي على بلدة هجين.", "TerritorialGain",
+     ["Syrian Democratic Forces"], None, None),
     # a dateline is where the report is from, not who acted
     ("سوريا.. 6 قتلى بانفجار سيارة مفخخة في مدينة الباب", "Attack", [], None, ["Al-Bab"]),
     # arrests with a count
