@@ -336,7 +336,12 @@ class EventFrames:
 
         # «بين X و Y»: both sides of a clash
         if etype == "ArmedClash":
-            cue_at = next((i for i in range(t_end, min(hi, t_end + 3)) if role_cues.get(norms[i]) == "between"), None)
+            # «اشتباكات بين X و Y», or later in the clause: «اشتباكات اندلعت، في 29 تموز، بين X و Y»
+            # (a بين far from the trigger counts only with a side named right after it)
+            right_starts = {rows[k][0] for k in actors_right}
+            cue_at = next((i for i in range(t_end, min(hi, t_end + 10)) if role_cues.get(norms[i]) == "between"
+                           and (i < t_end + 3 or (i + 1 < len(doc) and norms[i + 1] in BOTH_SIDES)
+                                or any(j in right_starts for j in range(i + 1, i + 5)))), None)
             if cue_at is not None and cue_at + 1 < len(doc) and norms[cue_at + 1] in BOTH_SIDES:
                 agents = [BOTH_SIDES_MARK]
             else:

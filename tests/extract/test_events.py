@@ -58,6 +58,9 @@ def labels(refs):
      ["Syrian government forces", "Russia"], None, None),
     ("سيطرت قوات سوريا الديمقراطية المدعومة من التحالف الدولي على بلدة هجين.", "TerritorialGain",
      ["Syrian Democratic Forces"], None, None),
+    # the sides named later in the clause, after a date
+    ("وكانت اشتباكات عنيفة اندلعت، في 29 من تموز، بين مقاتلين محليين وقوات الفرقة الرابعة.", "ArmedClash",
+     ["Fourth Division"], None, None),
     # a dateline is where the report is from, not who acted
     ("سوريا.. 6 قتلى بانفجار سيارة مفخخة في مدينة الباب", "Attack", [], None, ["Al-Bab"]),
     # arrests with a count
