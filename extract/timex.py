@@ -89,7 +89,9 @@ class TimeExpressions:
                 day, start = d, start - 1
             elif start >= 2 and norms[start - 1] == "من":
                 ordinal = next((c for c in cues if c.end == start - 1 and self._row(c)["kind"] == "ordinal_day"), None)
-                if ordinal is not None:
+                if (d := _int(texts[start - 2])) and 1 <= d <= 31:
+                    day, start = d, start - 2   # «في 29 من تموز»
+                elif ordinal is not None:
                     day, start = int(self._row(ordinal)["value"]), ordinal.start
             year, year_end = self._year_after(doc, end)
             if year:
