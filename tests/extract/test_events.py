@@ -202,3 +202,13 @@ def test_a_country_wide_figure_is_not_the_towns_evacuation(nlp):
     found = events(nlp, "وقال بالي إن قواتنا استكملت إجلاء المدنيين من بلدة الباغوز. "
                         "وبحسب المرصد السوري لحقوق الإنسان، خرج نحو 52 ألف شخص منذ كانون الأول من مناطق سيطرة التنظيم في سوريا.")
     assert [e.type for e in found].count("Evacuation") == 2
+
+
+@pytest.mark.parametrize("text,etype", [
+    ("عثرت الدورية على عبوات ناسفة معدّة للتفجير داخل منزل مهجور.", "Attack"),          # prepared, not set off
+    ("اعتقلت الشرطة شخصين بتهمة نقل سيارة مفخخة إلى المدينة.", "Attack"),                # moved, not set off
+    ("اعتقلت القوات عشرة أشخاص بينهم ثلاثة من المسؤولين عن عمليات القتل.", "Killing"),   # those responsible
+])
+def test_no_event_of_this_type(nlp, text, etype):
+    assert etype not in [e.type for e in events(nlp, text)]
+
