@@ -29,7 +29,7 @@ def compatible(a: EventMention, b: EventMention, ancestors: Callable[[str], list
     """Whether `a` and `b` can be the same event as reported in one article."""
     if a.type != b.type or a.certainty != b.certainty:
         return False
-    if a.agents and b.agents and not (_keys(a.agents) & _keys(b.agents)):
+    if not _agents_agree(a, b):
         return False
     if a.date and b.date and a.date != b.date:
         return False
@@ -76,7 +76,7 @@ def merge(a: EventMention, b: EventMention, ancestors: Callable[[str], list[str]
 
 def bare(event: EventMention) -> bool:
     """A mention that states no participant, place, date or figure («الاشتباكات عنيفة»)."""
-    return not (event.agents or event.targets or (event.places and not event.place_inferred) or event.date
+    return not (event.agents or event.targets or _stated_place(event) or event.date
                 or any(v is not None for v in (event.killed, event.injured, event.count, event.casualties)))
 
 
@@ -102,10 +102,20 @@ def _stated_place(event: EventMention) -> bool:
     return bool(event.places) and not event.place_inferred
 
 
+def _agents_agree(a: EventMention, b: EventMention) -> bool:
+    """No conflict of doers: one side names none, or they share one."""
+    return not a.agents or not b.agents or bool(_keys(a.agents) & _keys(b.agents))
+
+
+def _last_mention(event: EventMention) -> int:
+    """Where the event was mentioned last (its latest evidence, not its first)."""
+    return max(a.start for a in (event.evidence, *event.more_evidence))
+
+
 def _definite_anaphor(event: EventMention) -> bool:
     """A definite attack noun («الهجوم», «بالتفجير», «السيارة المفخخة») stating no place or date."""
     # «السيارة المفخخة»: a phrase is definite by its first word
-    if event.type not in VIOLENT or event.date or (event.places and not event.place_inferred):
+    if event.type not in VIOLENT or event.date or _stated_place(event):
         return False
     return _definite(event.trigger)
 
@@ -133,11 +143,10 @@ def coalesce(events: Sequence[EventMention], ancestors: Callable[[str], list[str
             if event.certainty == "negated":
                 event = replace(event, agents=())
             hosts = [k for k, e in enumerate(merged) if e.type in VIOLENT
-                     and (e.type == event.type or event.type == "Attack")
-                     and (not e.agents or not event.agents or _keys(e.agents) & _keys(event.agents))]
+                     and (e.type == event.type or event.type == "Attack") and _agents_agree(e, event)]
             if hosts:
                 # the attack mentioned last (by its latest mention, not its first)
-                best = max(hosts, key=lambda k: max(a.start for a in (merged[k].evidence, *merged[k].more_evidence)))
+                best = max(hosts, key=lambda k: _last_mention(merged[k]))
                 host = merged[best]
                 merged[best] = merge(host, replace(_without_carried_place(event), type=host.type, certainty=host.certainty),
                                      ancestors)
@@ -154,11 +163,10 @@ def coalesce(events: Sequence[EventMention], ancestors: Callable[[str], list[str
         if event.type in VAGUE_TYPES and _definite(event.trigger) and not _stated_place(event):
             # «القتال استمر أمس», «المعركة الحاسمة»: a definite clash noun is the fighting already
             # reported when nothing it states contradicts it
-            clashes = [k for k, e in enumerate(merged) if e.type == event.type
-                       and (not e.agents or not event.agents or _keys(e.agents) & _keys(event.agents))
+            clashes = [k for k, e in enumerate(merged) if e.type == event.type and _agents_agree(e, event)
                        and (not e.date or not event.date or e.date == event.date)]
             if clashes:
-                best = max(clashes, key=lambda k: max(a.start for a in (merged[k].evidence, *merged[k].more_evidence)))
+                best = max(clashes, key=lambda k: _last_mention(merged[k]))
                 merged[best] = merge(merged[best], replace(_without_carried_place(event), certainty=merged[best].certainty),
                                      ancestors)
                 continue

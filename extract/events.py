@@ -74,6 +74,20 @@ _GOVERNORATE_WORDS = (match_key("محافظة"), match_key("ريف"))
 CONTAINMENT = frozenset({"ريف", "شرق", "شرقي", "غرب", "غربي", "شمال", "شمالي", "جنوب", "جنوبي", "محافظه", "في", "قرب", "منطقه"})
 
 
+def _under_lam_or_ba(doc: Doc, start: int, lo: int) -> bool:
+    """Whether لـ or بـ governs the word at token `start`: a clitic on it («لمقرات», «بالغارات»),
+    the word being the particle itself, or the particle just before it (quotes and commas skipped)."""
+    table = token_table(doc)
+    texts = table.texts
+    first = texts[start]
+    if first[:1] in ("ل", "ب") and not table.norms[start].startswith(first[:1]) or first in ("لـ", "بـ"):
+        return True
+    j = start - 1
+    while j >= lo and texts[j] in SKIP:
+        j -= 1
+    return j >= lo and texts[j] in ("لـ", "بـ", "ل", "ب")
+
+
 DATELINE_MARKS = frozenset({"..", "...", "…", ":", "–", "-", "—"})
 
 
@@ -276,31 +290,14 @@ class EventFrames:
         and a verb of reaction (role cue "reaction": ندد، أدان، اتهم، تصدى ...) precedes it in
         its clause. «قامت قسد بحملة» and «ردت قسد بقصف» keep their subject as the doer."""
         table = token_table(doc)
-        texts, norms = table.texts, table.norms
-        first, first_norm = texts[trigger.start], norms[trigger.start]
-        governed = first[:1] in ("ب", "ل") and not first_norm.startswith(first[:1])
-        j = trigger.start - 1
-        while j >= lo and texts[j] in SKIP:
-            j -= 1
-        governed = governed or (j >= lo and texts[j] in ("بـ", "لـ", "ب", "ل"))
         # the verb may open the clause itself, before the window's left bound
         sent_start = table.sent_of[trigger.start]
-        return governed and any(self.role_cues.get(norms[i]) == "reaction"
-                                for i in range(max(sent_start, trigger.start - 12), trigger.start))
+        return _under_lam_or_ba(doc, trigger.start, lo) and any(
+            self.role_cues.get(table.norms[i]) == "reaction" for i in range(max(sent_start, trigger.start - 12), trigger.start))
 
     def _governed(self, doc: Doc, start: int, lo: int) -> bool:
         """Whether a preposition governs the entity at token `start` (then it is not a subject)."""
-        table = token_table(doc)
-        texts = table.texts
-        first, first_norm = texts[start], table.norms[start]
-        if first[:1] in ("ل", "ب") and not first_norm.startswith(first[:1]) or first in ("لـ", "بـ"):
-            return True
-        j = start - 1
-        while j >= lo and texts[j] in SKIP:
-            j -= 1
-        if j >= lo and texts[j] in ("لـ", "بـ", "ل", "ب"):
-            return True
-        return self._cue_before(doc, start, lo) in GOVERNING_ROLES
+        return _under_lam_or_ba(doc, start, lo) or self._cue_before(doc, start, lo) in GOVERNING_ROLES
 
     def _roles(self, doc: Doc, trigger: Span, etype: str, pos: str, ents: list[Span], lo: int, hi: int,
                place_hi: int):
