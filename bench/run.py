@@ -257,8 +257,11 @@ def timed_query(store, text: str, bindings, repeat: int, limit: int) -> tuple[fl
 
 
 def store_case(backend: str, size: int, records_file: Path, work: Path, places: list[str], repeat: int,
-               limit: int, canonical_limit: int) -> dict:
-    """Load `size` articles into `backend`, link canonical events, time the queries (runs in its own process)."""
+               limit: int, canonical_limit: int, keep: bool = False, load_only: bool = False) -> dict:
+    """Load `size` articles into `backend`, link canonical events, time the queries (runs in its own process).
+
+    keep: leave an Oxigraph store in `work` with its load figures (`load.json`), and reuse such a
+    store instead of loading again; load_only: stop after the load (to measure the rest later)."""
     from graph.iri import article_graph_iri, entities_graph_iri, entity_iri
     from graph.rdf import article_triples, entity_triples
     from graph.store import MemoryStore, OxigraphStore
@@ -272,6 +275,13 @@ def store_case(backend: str, size: int, records_file: Path, work: Path, places: 
         partial.write_text(json.dumps(result, default=str))
 
     result: dict = {"backend": backend, "articles": size}
+    loaded = location / "load.json"
+    if keep and backend == "oxigraph" and loaded.is_file():
+        result.update(json.loads(loaded.read_text()), reused_store=str(location))
+        store = OxigraphStore(location)
+        step("reused the store loaded earlier")
+        return _summaries_and_queries(store, result, backend, location, places, repeat, limit, canonical_limit,
+                                      keep, step)
     shutil.rmtree(location, ignore_errors=True)
     store = OxigraphStore(location) if backend == "oxigraph" else MemoryStore()
     triples = 0
@@ -309,6 +319,16 @@ def store_case(backend: str, size: int, records_file: Path, work: Path, places: 
                    "load triples/s": triples / load_s, "store write triples/s": triples / writing,
                    "peak MiB after load": peak_mib()})
     step(f"loaded {triples:,} triples in {load_s:,.0f} s")
+    if keep and backend == "oxigraph":
+        loaded.write_text(json.dumps(result))
+    if load_only:
+        return result
+    return _summaries_and_queries(store, result, backend, location, places, repeat, limit, canonical_limit, keep, step)
+
+
+def _summaries_and_queries(store, result: dict, backend: str, location: Path, places: list[str], repeat: int,
+                           limit: int, canonical_limit: int, keep: bool, step) -> dict:
+    """The build's summaries on a loaded store, then the timed queries; the figures join `result`."""
     started_summaries = time.perf_counter()
     # the build's summaries (graph/build.py `summarise`): mentions read once, canonical events, actor network
     from graph.canonical import fetch_mentions, link_canonical_events
@@ -362,16 +382,18 @@ def store_case(backend: str, size: int, records_file: Path, work: Path, places: 
     step(f"network_from_store: {result['network_from_store s']}")
     result["peak MiB"] = peak_mib()
     del store
-    shutil.rmtree(location, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(location, ignore_errors=True)
     return result
 
 
 def run_store_case(backend: str, size: int, records_file: Path, work: Path, places: list[str], repeat: int,
-                   limit: int, canonical_limit: int) -> dict:
+                   limit: int, canonical_limit: int, keep: bool = False, load_only: bool = False) -> dict:
     """`store_case` in a fresh Python process, so peak memory is the case's own."""
     command = [sys.executable, __file__, "--store-case", f"{backend}:{size}", "--records", str(records_file),
                "--work", str(work), "--places", ",".join(places), "--repeat", str(repeat),
-               "--query-timeout", str(limit), "--canonical-timeout", str(canonical_limit)]
+               "--query-timeout", str(limit), "--canonical-timeout", str(canonical_limit),
+               *(["--keep-stores"] if keep else []), *(["--load-only"] if load_only else [])]
     partial = work / f"{backend}-{size}.partial.json"
     partial.unlink(missing_ok=True)
     # the child's stderr (its progress) passes through; its stdout is the result
@@ -490,6 +512,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="print the extraction's cProfile hot spots")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     parser.add_argument("--json", type=Path, default=None, help="also write all figures as JSON here")
+    parser.add_argument("--keep-stores", action="store_true",
+                        help="keep the Oxigraph stores in --work, and reuse those a run kept instead of loading again")
+    parser.add_argument("--load-only", action="store_true", help="stop each store case after its load")
     parser.add_argument("--store-case", help=argparse.SUPPRESS)
     parser.add_argument("--records", type=Path, default=None,
                         help="skip the extraction run: build the stores from records.pkl kept in an earlier run's --work folder")
@@ -498,7 +523,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.store_case:   # child process: one (backend, size)
         backend, size = args.store_case.split(":")
         print(json.dumps(store_case(backend, int(size), args.records, args.work, args.places.split(","),
-                                    args.repeat, args.query_timeout, args.canonical_timeout)))
+                                    args.repeat, args.query_timeout, args.canonical_timeout,
+                                    args.keep_stores, args.load_only)))
         return
 
     from generate import generate, write_corpus
@@ -531,7 +557,7 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             print(f"store: {backend}, {size:,} articles ...", file=sys.stderr)
             cases.append(run_store_case(backend, size, records_file, work, places, args.repeat, args.query_timeout,
-                                        args.canonical_timeout))
+                                        args.canonical_timeout, args.keep_stores, args.load_only))
             print(f"  {json.dumps(cases[-1])}", file=sys.stderr, flush=True)
             if args.json:   # partial figures after every case: a long run cut short keeps what it measured
                 write_json(args.json, extraction, cases, complete=False)

@@ -77,12 +77,37 @@ def event_triples(article_id: str, event: EventMention) -> Iterator[Triple]:
                         (ekg["count"], event.count), (ekg.casualties, event.casualties)):
         if value is not None:
             yield node, prop, Literal(value, datatype=XSD.integer)
+    yield from _table_columns(article_id, node, event)
     for source in event.sources:
         yield node, prov.wasAttributedTo, entity_iri(source.entity.key)
         if source.channel is not None:
             yield node, ekg.channel, entity_iri(source.channel.key)
     for claim in event.claims:
         yield from claim_triples(article_id, node, claim)
+
+
+def _label_lists(refs: Iterable[EntityRef], need_ar: bool) -> tuple[str, str]:
+    """The "|"-joined @ar and @en labels of `refs`, one entry per entity in IRI order; with
+    `need_ar`, entities without an @ar label are left out (as who_did_what.rq leaves them)."""
+    by_iri = {str(entity_iri(ref.key)): ref for ref in refs if ref.label_ar or not need_ar}
+    ordered = [by_iri[iri] for iri in sorted(by_iri)]
+    return "|".join(r.label_ar for r in ordered), "|".join(r.label_en for r in ordered)
+
+
+def _table_columns(article_id: str, node: URIRef, event: EventMention) -> Iterator[Triple]:
+    # The row of who_did_what / who_did_what_at, as text on the mention (see ekg:tableColumn in
+    # the ontology): a place-filtered table then reads one value per column instead of
+    # gathering labels at query time.
+    _, ekg, *_ = _ns()
+    for (ar, en), refs, need_ar in (((ekg.agentsAr, ekg.agentsEn), event.agents, True),
+                                    ((ekg.targetsAr, ekg.targetsEn), event.targets, True),
+                                    ((ekg.placesAr, ekg.placesEn), event.places, True),
+                                    ((ekg.sourcesAr, ekg.sourcesEn), (s.entity for s in event.sources), False)):
+        labels_ar, labels_en = _label_lists(refs, need_ar)
+        yield node, ar, Literal(labels_ar)
+        yield node, en, Literal(labels_en)
+    first = min((event.evidence, *event.more_evidence), key=lambda a: (a.start, a.end))
+    yield node, ekg.firstEvidence, anchor_iri(article_id, first.start, first.end)
 
 
 def claim_triples(article_id: str, mention: URIRef, claim: Claim) -> Iterator[Triple]:
