@@ -39,21 +39,23 @@ import datetime as dt
 import hashlib
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, islice
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from ontology import vocabulary
 
+from .conflicts import event_disagreements, fetch_claims
 from .iri import mint_iri
 from .queries import canned_queries
 
 DATE_WINDOW_DAYS = 2         # two stated dates of one event differ by at most this
 PUBLISHED_WINDOW_DAYS = 3    # without a date, two reports of one event are published at most this far apart
 _BUCKET_DAYS = max(DATE_WINDOW_DAYS, PUBLISHED_WINDOW_DAYS) + 1
+WRITE_CHUNK = 50_000   # canonical triples per store transaction
 
 Triple = tuple[URIRef, URIRef, object]
 
@@ -69,7 +71,7 @@ def canonical_iri(members: Iterable[str]) -> URIRef:
     return mint_iri("event", digest)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MentionFacts:
     """What matching needs to know about one event mention (IRIs as strings)."""
 
@@ -85,6 +87,7 @@ class MentionFacts:
     places: frozenset[str] = frozenset()
     areas: frozenset[str] = frozenset()   # its places and every place containing one of them
     sources: frozenset[str] = frozenset()   # prov:wasAttributedTo (not used for matching)
+    claims: int = 0                          # how many ekg:Claim it has (not used for matching)
 
     @property
     def participants(self) -> frozenset[str]:
@@ -194,11 +197,16 @@ def cluster(mentions: Sequence[MentionFacts]) -> list[list[MentionFacts]]:
     return sorted(groups, key=lambda g: g[0].iri)
 
 
-def canonical_triples(groups: Iterable[Sequence[MentionFacts]]) -> Iterator[Triple]:
-    """Triples of the canonical graph: one ekg:CanonicalEvent per group, its links and summary."""
+def canonical_triples(groups: Iterable[Sequence[MentionFacts]],
+                      disagreements: Mapping[str, Sequence[str]] | None = None) -> Iterator[Triple]:
+    """Triples of the canonical graph: one ekg:CanonicalEvent per group, its links and summary, and
+    `ekg:disagreesOn` for the measures its sources disagree on (`disagreements`: canonical IRI → measures)."""
     ekg = vocabulary().ekg
+    disagreements = disagreements or {}
     for group in groups:
         node = canonical_iri(m.iri for m in group)
+        for measure in disagreements.get(str(node), ()):
+            yield node, ekg.disagreesOn, Literal(measure)
         yield node, RDF.type, ekg.CanonicalEvent
         for cls in sorted({m.event_class for m in group if m.event_class}):
             yield node, RDF.type, URIRef(cls)
@@ -213,39 +221,62 @@ def canonical_triples(groups: Iterable[Sequence[MentionFacts]]) -> Iterator[Trip
             yield node, ekg.date, Literal(min(dates).isoformat(), datatype=XSD.date)
 
 
+_SINGLE = {"article": 0, "published": 1, "type": 2, "certainty": 3, "date": 4}
+_MANY = {"agent": 5, "target": 6, "place": 7, "source": 8}
+
+
 def fetch_mentions(store) -> list[MentionFacts]:
     """Every event mention in `store` with its matching facts (`queries/mention_features.rq`), sorted by IRI.
 
-    The rows are streamed (`store.rows`) into one small set per (mention, feature), and the IRIs
-    that repeat across mentions (articles, places, agents, sources) are interned: at 50k articles
-    the rows would not fit in memory as one list of strings.
+    Memory follows the mentions, not the rows: the rows are streamed into one small list per
+    mention; the IRIs that repeat across mentions are interned and equal sets (the same agents,
+    the same places and the areas around them) are one object, so 50k articles' mentions fit.
+    The areas around each place (`queries/place_areas.rq`) are read once, not per mention.
     """
-    text = canned_queries()["mention_features"].read_text(encoding="utf-8")
+    queries = canned_queries()
     classes = {name: str(cls) for name, cls in vocabulary().event_classes.items()}
     intern = sys.intern
+    above: dict[str, set[str]] = defaultdict(set)
+    for place, area in store.rows(queries["place_areas"].read_text(encoding="utf-8")):
+        above[place].add(area)
+    shared: dict = {}
 
-    def one_date(values: set[str]) -> dt.date | None:
-        # ekg:date and schema:datePublished are at most one each (SHACL); min() keeps a bad graph deterministic
-        return dt.date.fromisoformat(min(values)) if values else None
+    def one(value):   # one object for equal values (frozensets, dates)
+        return shared.setdefault(value, value)
 
-    facts: dict[str, dict[str, set[str]]] = {}
-    for mention, feature, value in store.rows(text):
-        facts.setdefault(mention, {}).setdefault(feature, set()).add(intern(value))
-    out = []
-    empty: set[str] = set()
-    for iri in sorted(facts):
-        f = facts.pop(iri)
-        get = lambda name: f.get(name, empty)   # noqa: E731
-        if not get("type") or not get("article"):
+    facts: dict[str, list] = {}
+    claims: dict[str, int] = defaultdict(int)
+    for mention, feature, value in store.rows(queries["mention_features"].read_text(encoding="utf-8")):
+        if feature == "claim":
+            claims[mention] += 1
             continue
-        type_name = min(get("type"))
+        slots = facts.get(mention)
+        if slots is None:
+            slots = facts[intern(mention)] = [None] * 5 + [()] * 4
+        at = _SINGLE.get(feature)
+        if at is not None:
+            # one value each (SHACL); the least keeps a bad graph deterministic
+            if slots[at] is None or value < slots[at]:
+                slots[at] = intern(value)
+        else:
+            at = _MANY[feature]
+            slots[at] = (*slots[at], intern(value))
+
+    def day(value: str | None) -> dt.date | None:
+        return one(dt.date.fromisoformat(value)) if value else None
+
+    out = []
+    for iri in sorted(facts):
+        article, published, type_name, certainty, date, agents, targets, places, sources = facts.pop(iri)
+        if type_name is None or article is None:
+            continue
+        places = one(frozenset(places))
         out.append(MentionFacts(
-            iri=iri, article=min(get("article")), type=type_name, event_class=classes.get(type_name, ""),
-            certainty=min(get("certainty"), default="asserted"),
-            date=one_date(get("date")), published=one_date(get("published")),
-            agents=frozenset(get("agent")), targets=frozenset(get("target")),
-            places=frozenset(get("place")), areas=frozenset(get("area") | get("place")),
-            sources=frozenset(get("source")),
+            iri=iri, article=article, type=type_name, event_class=classes.get(type_name, ""),
+            certainty=certainty or "asserted", date=day(date), published=day(published),
+            agents=one(frozenset(agents)), targets=one(frozenset(targets)), places=places,
+            areas=one(places.union(*(above.get(p, ()) for p in places))),
+            sources=one(frozenset(sources)), claims=claims.get(iri, 0),
         ))
     return out
 
@@ -261,5 +292,14 @@ def link_canonical_events(store, mentions: Sequence[MentionFacts] | None = None)
     for m in (fetch_mentions(store) if mentions is None else mentions):
         by_type[m.type].append(m)
     groups = sorted((g for t in sorted(by_type) for g in cluster(by_type.pop(t))), key=lambda g: g[0].iri)
-    store.replace_graph(canonical_graph_iri(), canonical_triples(groups))
+    # only events with two claims or more can hold a disagreement: their claims are read, no others
+    candidates = {str(canonical_iri(m.iri for m in g)): [m.iri for m in g]
+                  for g in groups if sum(m.claims for m in g) >= 2}
+    claims = fetch_claims(store, {m for members in candidates.values() for m in members})
+    triples = canonical_triples(groups, event_disagreements(candidates, claims))
+    # in chunks: one transaction for the whole graph held every quad in memory (~1 GiB at 10k
+    # articles). Every build rewrites the summaries, so one interrupted here is made whole by the next.
+    store.replace_graph(canonical_graph_iri(), islice(triples, WRITE_CHUNK))
+    while chunk := list(islice(triples, WRITE_CHUNK)):
+        store.add_to_graph(canonical_graph_iri(), chunk)
     return len(groups)

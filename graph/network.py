@@ -189,18 +189,21 @@ def actor_network(rows: Iterable[Participation]) -> nx.MultiDiGraph:
     `interaction`, `event_type`, `mutual`, `weight`, `events` (sorted mention IRIs), and how many
     of those are asserted/uncertain/negated. Self-loops are dropped.
     """
-    rows = list(rows)
-    actors: dict[str, Participation] = {}
-    roles: dict[str, Counter] = defaultdict(Counter)
+    actors: dict[str, tuple[str, str, str]] = {}
     events: dict[str, dict] = {}
     for row in rows:
-        actors.setdefault(row.actor, row)
+        actors.setdefault(row.actor, (row.actor_type, row.label_en, row.label_ar))
         event = events.setdefault(row.event, {"type": row.type, "certainty": row.certainty,
                                               "agent": set(), "target": set(), "source": set()})
-        if row.actor not in event[row.role]:
-            event[row.role].add(row.actor)
-            roles[row.actor][row.role] += 1
+        event[row.role].add(row.actor)
+    return _network(actors, events.items())
 
+
+def _network(actors: dict[str, tuple[str, str, str]], events: Iterable[tuple[str, dict]]) -> nx.MultiDiGraph:
+    """The network of `events` (mention IRI → type, certainty and the sets of "agent", "target" and
+    "source" actor IRIs), each actor described by `actors` (IRI → type, English and Arabic label)."""
+    roles: dict[str, Counter] = defaultdict(Counter)
+    involved: Counter = Counter()   # distinct mentions per actor
     edges: dict[tuple[str, str, str], dict] = {}
 
     def add(u: str, v: str, interaction: str, event_type: str, mutual: bool, event_iri: str, certainty: str) -> None:
@@ -216,7 +219,12 @@ def actor_network(rows: Iterable[Participation]) -> nx.MultiDiGraph:
             edge["events"].add(event_iri)
             edge[certainty] += 1
 
-    for iri, event in events.items():
+    for iri, event in events:
+        for role in ("agent", "target", "source"):
+            for actor in event[role]:
+                roles[actor][role] += 1
+        for actor in event["agent"] | event["target"] | event["source"]:
+            involved[actor] += 1
         kind, certainty = event["type"], event["certainty"]
         agents, targets = sorted(event["agent"]), sorted(event["target"])
         for a in agents:
@@ -231,12 +239,11 @@ def actor_network(rows: Iterable[Participation]) -> nx.MultiDiGraph:
                 add(s, x, "reports_on", "", False, iri, certainty)
 
     graph = nx.MultiDiGraph()
-    for iri in sorted(actors):
-        row = actors[iri]
+    for iri in sorted(involved):   # the actors taking part in some event
+        actor_type, label_en, label_ar = actors[iri]
         counts = roles[iri]
-        graph.add_node(iri, type=row.actor_type, label_en=row.label_en, label_ar=row.label_ar,
-                       label=display_label(row.label_en, row.label_ar),
-                       mentions=sum(1 for e in events.values() if iri in e["agent"] | e["target"] | e["source"]),
+        graph.add_node(iri, type=actor_type, label_en=label_en, label_ar=label_ar,
+                       label=display_label(label_en, label_ar), mentions=involved[iri],
                        as_agent=counts["agent"], as_target=counts["target"], as_source=counts["source"])
     for (u, v, key), data in sorted(edges.items()):
         evs = sorted(data.pop("events"))
@@ -287,17 +294,17 @@ def materialise_network(store, mentions=None) -> int:
     if mentions is None:
         from .canonical import fetch_mentions
         mentions = fetch_mentions(store)
-    actors = {row[0]: row[1:] for row in store.rows(ACTORS_QUERY.read_text(encoding="utf-8"))}
-    rows = []
-    for m in mentions:
-        for role, members in (("agent", m.agents), ("target", m.targets), ("source", m.sources)):
-            for actor in members:
-                if actor in actors:
-                    kind, en, ar = actors[actor]
-                    rows.append(Participation(m.iri, m.type, None, m.certainty, m.article, role, actor,
-                                              kind or "", en or "", ar or ""))
-    graph = actor_network(rows)
-    del rows
+    actors = {row[0]: (row[1] or "", row[2] or "", row[3] or "")
+              for row in store.rows(ACTORS_QUERY.read_text(encoding="utf-8"))}
+
+    def events():   # each mention's actors by role, made one at a time (no row per participation)
+        for m in mentions:
+            roles = {"agent": m.agents & actors.keys(), "target": m.targets & actors.keys(),
+                     "source": m.sources & actors.keys()}
+            if roles["agent"] or roles["target"] or roles["source"]:
+                yield m.iri, {"type": m.type, "certainty": m.certainty, **roles}
+
+    graph = _network(actors, events())
     store.replace_graph(network_graph_iri(), _network_triples(graph))
     return graph.number_of_nodes() + graph.number_of_edges()
 

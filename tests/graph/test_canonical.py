@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import defaultdict
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -16,6 +17,7 @@ from rdflib import URIRef
 from extract.lexicon import load_lexicons
 from extract.records import Anchor, Claim, EntityRef, EventMention, Source
 from graph.build import build
+from graph.conflicts import ClaimFacts, disagreements
 from graph.canonical import (
     MentionFacts, canonical_graph_iri, canonical_iri, cluster, fetch_mentions, link_canonical_events, linked,
 )
@@ -292,3 +294,64 @@ def test_ministry_figure_conflicts_with_the_observatory(seed_store, seed_article
 
 def test_seeds_hold_the_baghouz_camp_conflict(seed_store):
     assert camp_strike_conflict(run(seed_store, "conflicting_claims"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Disagreements found at build time (graph/conflicts.py, ekg:disagreesOn)
+# ---------------------------------------------------------------------------------------------
+
+SOHR, MINISTRY, ART = "sohr", "syrian-foreign-ministry", "article/1"
+
+
+def claim(iri, source, *, killed=None, injured=None, count=None, casualties=None, agents=()):
+    return ClaimFacts(iri, source, killed, injured, count, casualties, frozenset(agents))
+
+
+DISAGREEMENT_CASES = [
+    # (case, claims, measures)
+    ("two sources, two death tolls", [claim("a", SOHR, killed=12), claim("b", MINISTRY, killed=16)], ["killed"]),
+    ("one source giving two tolls is not a disagreement", [claim("a", SOHR, killed=12), claim("b", SOHR, killed=16)], []),
+    ("two sources, the same toll", [claim("a", SOHR, killed=16), claim("b", MINISTRY, killed=16)], []),
+    ("killed-or-wounded against killed + injured",
+     [claim("a", SOHR, casualties=70), claim("b", MINISTRY, killed=16)], ["casualties"]),
+    ("killed-or-wounded equal to killed + injured",
+     [claim("a", SOHR, casualties=20), claim("b", MINISTRY, killed=16, injured=4)], []),
+    ("without a casualties figure, killed and injured say it all",
+     [claim("a", SOHR, killed=3, injured=5), claim("b", MINISTRY, killed=8)], ["killed"]),
+    ("no agent in common", [claim("a", SOHR, agents={"coalition"}), claim("b", MINISTRY, agents={"united-states"})],
+     ["agent"]),
+    ("one claim names more agents than the other",
+     [claim("a", SOHR, agents={"sdf", "coalition"}), claim("b", MINISTRY, agents={"sdf"})], []),
+    ("an unattributed claim counts as its article's",
+     [claim("a", ART, count=30), claim("b", SOHR, count=41)], ["count"]),
+    ("a lone claim", [claim("a", SOHR, killed=3, agents={"sdf"})], []),
+]
+
+
+@pytest.mark.parametrize("case,claims,measures", DISAGREEMENT_CASES, ids=[c[0] for c in DISAGREEMENT_CASES])
+def test_disagreements(case, claims, measures):
+    assert disagreements(claims) == measures
+
+
+def with_ministry_figure(seed_store, seed_articles):
+    store = copy_store(seed_store)
+    text = next(a.text for a in seed_articles if a.id == ARTICLE_000)
+    mention = ministry_figure(text)
+    store.add_to_graph(article_graph_iri(ARTICLE_000), event_triples(ARTICLE_000, mention))
+    store.add_to_graph(entities_graph_iri(), (t for r in (*mention.agents, *mention.places, mention.sources[0].entity)
+                                             for t in entity_triples(r)))
+    link_canonical_events(store)
+    return store
+
+
+@pytest.mark.parametrize("extra", [False, True], ids=["seeds", "seeds with the ministry's figure"])
+def test_conflicting_claims_found_at_build_are_those_found_by_comparing_every_claim(seed_store, seed_articles, extra):
+    """conflicting_claims reads the disagreements the build wrote; comparing every claim at query time
+    (the query as it was, GROUP BY/HAVING over the whole store) gives the same rows."""
+    store = with_ministry_figure(seed_store, seed_articles) if extra else seed_store
+    reference = store.query((Path(__file__).parent / "conflicting_claims_by_aggregation.rq").read_text(encoding="utf-8"))
+    result = store.query(canned_queries()["conflicting_claims"].read_text(encoding="utf-8"))
+    assert result.rows, "the seeds hold disagreements"
+    assert result.columns == reference.columns
+    # rows that tie on the sort key may come in either order
+    assert sorted(map(tuple, result.rows), key=str) == sorted(map(tuple, reference.rows), key=str)
