@@ -275,8 +275,8 @@ def camp_strike_conflict(rows: list[dict]) -> list[dict]:
     return []
 
 
-def test_ministry_figure_conflicts_with_the_observatory(seed_store, seed_articles):
-    """Given the graph facts of the ministry's claim, the 70-vs-16 strike on the Baghouz camp is one conflict."""
+def with_ministry_figure(seed_store, seed_articles) -> tuple[MemoryStore, EventMention]:
+    """A copy of the seed store with the ministry's 16-killed mention added, canonical events relinked."""
     store = copy_store(seed_store)
     text = next(a.text for a in seed_articles if a.id == ARTICLE_000)
     mention = ministry_figure(text)
@@ -284,6 +284,12 @@ def test_ministry_figure_conflicts_with_the_observatory(seed_store, seed_article
     store.add_to_graph(entities_graph_iri(), (t for r in (*mention.agents, *mention.places, mention.sources[0].entity)
                                              for t in entity_triples(r)))
     link_canonical_events(store)
+    return store, mention
+
+
+def test_ministry_figure_conflicts_with_the_observatory(seed_store, seed_articles):
+    """Given the graph facts of the ministry's claim, the 70-vs-16 strike on the Baghouz camp is one conflict."""
+    store, mention = with_ministry_figure(seed_store, seed_articles)
     rows = camp_strike_conflict(run(store, "conflicting_claims"))
     assert rows, "the Observatory's 70 casualties and the ministry's 16 killed on one canonical Airstrike"
     assert all("Baghouz" in r["place_en"].split("|") for r in rows)
@@ -333,22 +339,11 @@ def test_disagreements(case, claims, measures):
     assert disagreements(claims) == measures
 
 
-def with_ministry_figure(seed_store, seed_articles):
-    store = copy_store(seed_store)
-    text = next(a.text for a in seed_articles if a.id == ARTICLE_000)
-    mention = ministry_figure(text)
-    store.add_to_graph(article_graph_iri(ARTICLE_000), event_triples(ARTICLE_000, mention))
-    store.add_to_graph(entities_graph_iri(), (t for r in (*mention.agents, *mention.places, mention.sources[0].entity)
-                                             for t in entity_triples(r)))
-    link_canonical_events(store)
-    return store
-
-
 @pytest.mark.parametrize("extra", [False, True], ids=["seeds", "seeds with the ministry's figure"])
 def test_conflicting_claims_found_at_build_are_those_found_by_comparing_every_claim(seed_store, seed_articles, extra):
     """conflicting_claims reads the disagreements the build wrote; comparing every claim at query time
     (the query as it was, GROUP BY/HAVING over the whole store) gives the same rows."""
-    store = with_ministry_figure(seed_store, seed_articles) if extra else seed_store
+    store = with_ministry_figure(seed_store, seed_articles)[0] if extra else seed_store
     reference = store.query((Path(__file__).parent / "conflicting_claims_by_aggregation.rq").read_text(encoding="utf-8"))
     result = store.query(canned_queries()["conflicting_claims"].read_text(encoding="utf-8"))
     assert result.rows, "the seeds hold disagreements"
