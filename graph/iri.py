@@ -5,6 +5,7 @@ hashed, so any input text yields a valid IRI and the same input yields the same 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from urllib.parse import quote
 
@@ -13,7 +14,9 @@ from rdflib import URIRef
 from ontology import vocabulary
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _segment(text: str) -> str:
+    # article ids, entity keys and kinds repeat in every triple of an article: quote each once
     return quote(text, safe="")
 
 
@@ -26,6 +29,7 @@ def mint_iri(kind: str, *parts: str) -> URIRef:
     return URIRef(vocabulary().ids + "/".join([_segment(kind), *(_segment(p) for p in parts)]))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def entity_iri(key: str) -> URIRef:
     """Gazetteer ids keep their readable slug; rule-found and anonymous names are hashed."""
     if key.startswith("anon:"):
@@ -35,6 +39,7 @@ def entity_iri(key: str) -> URIRef:
     return mint_iri("entity", key)
 
 
+@functools.lru_cache(maxsize=1 << 10)
 def article_iri(article_id: str) -> URIRef:
     return mint_iri("article", article_id)
 
