@@ -41,7 +41,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations, islice
+from itertools import islice
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
@@ -145,27 +145,42 @@ def _time_buckets(m: MentionFacts) -> set[int]:
     return {d.toordinal() // _BUCKET_DAYS for d in (m.date, m.published) if d}
 
 
-def candidate_pairs(mentions: Sequence[MentionFacts]) -> set[tuple[int, int]]:
-    """Index pairs (i < j) worth testing with `linked`: same article and type, or blocked by type, place and time."""
-    pairs: set[tuple[int, int]] = set()
+def _reaches(a: MentionFacts, b: MentionFacts, a_buckets: set[int], b_buckets: set[int]) -> bool:
+    # whether the block scan of `a` meets `b`: another article, b at or inside one of a's places,
+    # time buckets at most one apart (the blocks of `candidate_pairs`, as a test on one pair)
+    return (a.article != b.article and a.type == b.type and bool(a.places & (b.places | b.areas))
+            and any(abs(x - y) <= 1 for x in a_buckets for y in b_buckets))
+
+
+def candidate_pairs(mentions: Sequence[MentionFacts]) -> Iterator[tuple[int, int]]:
+    """Index pairs (i < j) worth testing with `linked`, each once: same article and type, or
+    blocked by type, place and time.
+
+    The pairs are produced mention by mention and never held together: at 50k articles there
+    are tens of millions, and a set of them was most of the build's peak memory. A pair that
+    both mentions' scans meet is given by the first scan (the smaller index) only.
+    """
     by_article_type: dict[tuple[str, str], list[int]] = defaultdict(list)
     # (type, area, time bucket) → mentions at or inside that area, dated or published in that bucket
     blocks: dict[tuple[str, str, int], list[int]] = defaultdict(list)
+    buckets = [_time_buckets(m) for m in mentions]
     for i, m in enumerate(mentions):
         by_article_type[(m.article, m.type)].append(i)
         for area in m.places | m.areas:
-            for bucket in _time_buckets(m):
+            for bucket in buckets[i]:
                 blocks[(m.type, area, bucket)].append(i)
-    for group in by_article_type.values():
-        pairs.update(combinations(group, 2))
     for i, m in enumerate(mentions):
+        same_article = by_article_type[(m.article, m.type)]
+        met = {j for j in same_article if j > i}   # the smaller index gives a same-article pair
         for place in m.places:
-            for bucket in _time_buckets(m):
+            for bucket in buckets[i]:
                 for near in (bucket - 1, bucket, bucket + 1):
-                    for j in blocks.get((m.type, place, near), ()):
-                        if j != i and mentions[j].article != m.article:
-                            pairs.add((min(i, j), max(i, j)))
-    return pairs
+                    met.update(j for j in blocks.get((m.type, place, near), ()) if mentions[j].article != m.article)
+        for j in sorted(met):
+            if j > i:
+                yield i, j
+            elif not _reaches(mentions[j], m, buckets[j], buckets[i]):   # j's own scan missed i
+                yield j, i
 
 
 def cluster(mentions: Sequence[MentionFacts]) -> list[list[MentionFacts]]:
