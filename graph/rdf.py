@@ -126,6 +126,13 @@ def _table_columns(article_id: str, node: URIRef, event: EventMention) -> Iterat
         yield node, en, Literal(labels_en)
     first = min((event.evidence, *event.more_evidence), key=lambda a: (a.start, a.end))
     yield node, ekg.firstEvidence, anchor_iri(article_id, first.start, first.end)
+    # the figures as cells always present ("" for none): an OPTIONAL per figure made Oxigraph
+    # hash-join every mention's figure in the store against the place's few mentions
+    date = Literal(event.date.isoformat(), datatype=XSD.date) if event.date else Literal("")
+    yield node, ekg.dateCell, date
+    for prop, value in ((ekg.killedCell, event.killed), (ekg.injuredCell, event.injured),
+                        (ekg.countCell, event.count)):
+        yield node, prop, Literal("") if value is None else Literal(value, datatype=XSD.integer)
 
 
 def claim_triples(article_id: str, mention: URIRef, claim: Claim) -> Iterator[Triple]:
