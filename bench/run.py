@@ -261,11 +261,13 @@ def timed_query(store, text: str, bindings, repeat: int, limit: int,
 
 
 def store_case(backend: str, size: int, records_file: Path, work: Path, places: list[str], repeat: int,
-               limit: int, canonical_limit: int, keep: bool = False, load_only: bool = False) -> dict:
+               limit: int, canonical_limit: int, keep: bool = False, load_only: bool = False,
+               queries_only: bool = False) -> dict:
     """Load `size` articles into `backend`, link canonical events, time the queries (runs in its own process).
 
     keep: leave an Oxigraph store in `work` with its load figures (`load.json`), and reuse such a
-    store instead of loading again; load_only: stop after the load (to measure the rest later)."""
+    store instead of loading again; load_only: stop after the load (to measure the rest later);
+    queries_only: on a reused store, whose summaries a kept run already wrote, time the queries only."""
     from graph.iri import article_graph_iri, entities_graph_iri, entity_iri
     from graph.rdf import article_triples, entity_triples
     from graph.store import MemoryStore, OxigraphStore
@@ -285,7 +287,7 @@ def store_case(backend: str, size: int, records_file: Path, work: Path, places: 
         store = OxigraphStore(location)
         step("reused the store loaded earlier")
         return _summaries_and_queries(store, result, backend, location, places, repeat, limit, canonical_limit,
-                                      keep, step)
+                                      keep, step, summaries=not queries_only)
     shutil.rmtree(location, ignore_errors=True)
     store = OxigraphStore(location) if backend == "oxigraph" else MemoryStore()
     triples = 0
@@ -331,10 +333,20 @@ def store_case(backend: str, size: int, records_file: Path, work: Path, places: 
 
 
 def _summaries_and_queries(store, result: dict, backend: str, location: Path, places: list[str], repeat: int,
-                           limit: int, canonical_limit: int, keep: bool, step) -> dict:
-    """The build's summaries on a loaded store, then the timed queries; the figures join `result`."""
+                           limit: int, canonical_limit: int, keep: bool, step, summaries: bool = True) -> dict:
+    """The build's summaries on a loaded store (unless `summaries` is false), then the timed
+    queries; the figures join `result`."""
+    if summaries:
+        _summaries(store, result, canonical_limit, step)
+    if backend == "oxigraph":
+        result["disk MiB"] = sum(f.stat().st_size for f in location.iterdir()) / 2**20
+    return _timed_queries(store, result, location, places, repeat, limit, keep, step)
+
+
+def _summaries(store, result: dict, canonical_limit: int, step) -> None:
+    """What `eventkg build` does after writing the articles (graph/build.py `summarise`): mentions
+    read once, canonical events, the actor network; timed, with the peak memory after them."""
     started_summaries = time.perf_counter()
-    # the build's summaries (graph/build.py `summarise`): mentions read once, canonical events, actor network
     from graph.canonical import fetch_mentions, link_canonical_events
     from graph.network import materialise_network
     try:
@@ -357,9 +369,11 @@ def _summaries_and_queries(store, result: dict, backend: str, location: Path, pl
         result["canonical s"] = f"> {canonical_limit} s"
     result["peak MiB after canonical"] = peak_mib()
     step(f"canonical linking: {result.get('canonical s')}")
-    if backend == "oxigraph":
-        result["disk MiB"] = sum(f.stat().st_size for f in location.iterdir()) / 2**20
 
+
+def _timed_queries(store, result: dict, location: Path, places: list[str], repeat: int, limit: int, keep: bool,
+                   step) -> dict:
+    """The timed queries on a store with its summaries; the figures join `result`, which is returned."""
     from graph.queries import bind_value
     for name, path in TIMED_QUERIES.items():
         if not path.is_file():
@@ -394,12 +408,14 @@ def _summaries_and_queries(store, result: dict, backend: str, location: Path, pl
 
 
 def run_store_case(backend: str, size: int, records_file: Path, work: Path, places: list[str], repeat: int,
-                   limit: int, canonical_limit: int, keep: bool = False, load_only: bool = False) -> dict:
+                   limit: int, canonical_limit: int, keep: bool = False, load_only: bool = False,
+                   queries_only: bool = False) -> dict:
     """`store_case` in a fresh Python process, so peak memory is the case's own."""
     command = [sys.executable, __file__, "--store-case", f"{backend}:{size}", "--records", str(records_file),
                "--work", str(work), "--places", ",".join(places), "--repeat", str(repeat),
                "--query-timeout", str(limit), "--canonical-timeout", str(canonical_limit),
-               *(["--keep-stores"] if keep else []), *(["--load-only"] if load_only else [])]
+               *(["--keep-stores"] if keep else []), *(["--load-only"] if load_only else []),
+               *(["--queries-only"] if queries_only else [])]
     partial = work / f"{backend}-{size}.partial.json"
     partial.unlink(missing_ok=True)
     # the child's stderr (its progress) passes through; its stdout is the result
@@ -465,11 +481,12 @@ def report(extraction: dict | None, cases: list[dict], rdflib_max: int) -> str:
             cells.append(_fmt(value, "ms" if key.startswith("who_did_what_at") else "s")
                          + (f" ({case.get(f'{key} rows', 0):,} rows)" if isinstance(value, float) else ""))
         peak = max((v for k, v in case.items() if k.startswith("peak MiB") and isinstance(v, (int, float))), default=0)
-        build_peak = case.get("peak MiB after canonical", 0)
+        build_peak = case.get("peak MiB after canonical")
+        build = f"{build_peak / 1024:.2f} GiB" if build_peak else "–"   # none when the queries alone were timed
         disk = f"{case['disk MiB']:,.0f} MiB" if "disk MiB" in case else "–"
         lines.append(f"| {case['articles']:,} | {case['backend']} | {case['triples']:,} | {case['load triples/s']:,.0f} | "
                      f"{case.get('store write triples/s', 0):,.0f} | "
-                     f"{_fmt(case.get('canonical s'), 's')} | " + " | ".join(cells) + f" | {build_peak / 1024:.2f} GiB | {peak / 1024:.2f} GiB | {disk} |")
+                     f"{_fmt(case.get('canonical s'), 's')} | " + " | ".join(cells) + f" | {build} | {peak / 1024:.2f} GiB | {disk} |")
     lines += errors
     by = {(c["backend"], c["articles"]): c for c in cases if "triples" in c}
     ratios = []
@@ -522,6 +539,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep-stores", action="store_true",
                         help="keep the Oxigraph stores in --work, and reuse those a run kept instead of loading again")
     parser.add_argument("--load-only", action="store_true", help="stop each store case after its load")
+    parser.add_argument("--queries-only", action="store_true",
+                        help="with --keep-stores: on the stores a kept run loaded and summarised, time the queries only")
     parser.add_argument("--store-case", help=argparse.SUPPRESS)
     parser.add_argument("--records", type=Path, default=None,
                         help="skip the extraction run: build the stores from records.pkl kept in an earlier run's --work folder")
@@ -531,7 +550,7 @@ def main(argv: list[str] | None = None) -> None:
         backend, size = args.store_case.split(":")
         print(json.dumps(store_case(backend, int(size), args.records, args.work, args.places.split(","),
                                     args.repeat, args.query_timeout, args.canonical_timeout,
-                                    args.keep_stores, args.load_only)))
+                                    args.keep_stores, args.load_only, args.queries_only)))
         return
 
     from generate import generate, write_corpus
@@ -564,7 +583,7 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             print(f"store: {backend}, {size:,} articles ...", file=sys.stderr)
             cases.append(run_store_case(backend, size, records_file, work, places, args.repeat, args.query_timeout,
-                                        args.canonical_timeout, args.keep_stores, args.load_only))
+                                        args.canonical_timeout, args.keep_stores, args.load_only, args.queries_only))
             print(f"  {json.dumps(cases[-1])}", file=sys.stderr, flush=True)
             if args.json:   # partial figures after every case: a long run cut short keeps what it measured
                 write_json(args.json, extraction, cases, complete=False)
