@@ -604,7 +604,10 @@ def test_real_ctrl_c_exits_130_and_leaves_file_and_store_intact(tmp_path):
         real = graph.build.article_triples
         def waiting(record):
             pathlib.Path({str(marker)!r}).touch()
-            time.sleep(120)
+            # short sleeps: Linux may hand the SIGINT to a store thread, and then only the main
+            # thread's next bytecode (not one long sleep) raises KeyboardInterrupt
+            for _ in range(1200):
+                time.sleep(0.1)
             return real(record)
         graph.build.article_triples = waiting
         from graph.cli import app
