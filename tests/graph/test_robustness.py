@@ -599,7 +599,10 @@ def test_real_ctrl_c_exits_130_and_leaves_file_and_store_intact(tmp_path):
     # the build signals when it reaches the graph-writing step, then waits there for Ctrl-C
     marker = tmp_path / "reached"
     hook = textwrap.dedent(f"""
-        import pathlib, sys, time
+        import pathlib, signal, sys, time
+        # Ctrl-C as a terminal delivers it: a child inherits an ignored SIGINT from the test run
+        # when something earlier in the session ignored it, and then the signal would do nothing
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         import graph.build
         real = graph.build.article_triples
         def waiting(record):
