@@ -282,6 +282,8 @@ def store_case(backend: str, size: int, records_file: Path, work: Path, places: 
 
     result: dict = {"backend": backend, "articles": size}
     loaded = location / "load.json"
+    if queries_only and not (keep and backend == "oxigraph" and loaded.is_file()):
+        raise SystemExit(f"--queries-only: no store kept and summarised in {location} (run with --keep-stores first)")
     if keep and backend == "oxigraph" and loaded.is_file():
         result.update(json.loads(loaded.read_text()), reused_store=str(location))
         store = OxigraphStore(location)
@@ -545,6 +547,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--records", type=Path, default=None,
                         help="skip the extraction run: build the stores from records.pkl kept in an earlier run's --work folder")
     args = parser.parse_args(argv)
+    if args.queries_only and (not args.keep_stores or args.load_only):
+        parser.error("--queries-only needs --keep-stores (the stores to time) and no --load-only")
 
     if args.store_case:   # child process: one (backend, size)
         backend, size = args.store_case.split(":")

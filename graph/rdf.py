@@ -89,13 +89,11 @@ def event_triples(article_id: str, event: EventMention) -> Iterator[Triple]:
     if event.places and event.place_inferred:
         # analysts must be able to tell a stated place from one read off the story
         yield node, ekg.placeInferred, Literal(True)
-    if event.date:
-        yield node, ekg.date, Literal(event.date.isoformat(), datatype=XSD.date)
-    for prop, value in ((ekg.killed, event.killed), (ekg.injured, event.injured),
-                        (ekg["count"], event.count), (ekg.casualties, event.casualties)):
-        if value is not None:
-            yield node, prop, Literal(value, datatype=XSD.integer)
-    yield from _table_columns(article_id, node, event)
+    figures = _figure_literals(event)
+    for name, literal in figures.items():
+        if literal is not None:
+            yield node, ekg[name], literal
+    yield from _table_columns(article_id, node, event, figures)
     for source in event.sources:
         yield node, prov.wasAttributedTo, entity_iri(source.entity.key)
         if source.channel is not None:
@@ -112,7 +110,16 @@ def _label_lists(refs: Iterable[EntityRef], need_ar: bool) -> tuple[str, str]:
     return "|".join(r.label_ar for r in ordered), "|".join(r.label_en for r in ordered)
 
 
-def _table_columns(article_id: str, node: URIRef, event: EventMention) -> Iterator[Triple]:
+def _figure_literals(event: EventMention) -> dict[str, Literal | None]:
+    """ekg property name → the mention's date or figure as a literal, None where it states none."""
+    integers = {name: None if value is None else Literal(value, datatype=XSD.integer)
+                for name, value in (("killed", event.killed), ("injured", event.injured),
+                                    ("count", event.count), ("casualties", event.casualties))}
+    return {"date": Literal(event.date.isoformat(), datatype=XSD.date) if event.date else None, **integers}
+
+
+def _table_columns(article_id: str, node: URIRef, event: EventMention,
+                   figures: dict[str, Literal | None]) -> Iterator[Triple]:
     # The row of who_did_what / who_did_what_at, as text on the mention (see ekg:tableColumn in
     # the ontology): a place-filtered table then reads one value per column instead of
     # gathering labels at query time.
@@ -128,11 +135,8 @@ def _table_columns(article_id: str, node: URIRef, event: EventMention) -> Iterat
     yield node, ekg.firstEvidence, anchor_iri(article_id, first.start, first.end)
     # the figures as cells always present ("" for none): an OPTIONAL per figure made Oxigraph
     # hash-join every mention's figure in the store against the place's few mentions
-    date = Literal(event.date.isoformat(), datatype=XSD.date) if event.date else Literal("")
-    yield node, ekg.dateCell, date
-    for prop, value in ((ekg.killedCell, event.killed), (ekg.injuredCell, event.injured),
-                        (ekg.countCell, event.count)):
-        yield node, prop, Literal("") if value is None else Literal(value, datatype=XSD.integer)
+    for name in ("date", "killed", "injured", "count"):
+        yield node, ekg[f"{name}Cell"], Literal("") if figures[name] is None else figures[name]
 
 
 def claim_triples(article_id: str, mention: URIRef, claim: Claim) -> Iterator[Triple]:
